@@ -1,0 +1,49 @@
+"""The one API object: /api/v1/. Each domain app contributes its router here."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, django_auth
+
+from guanjia.core.api import router as core_router
+from guanjia.core.services import user_for_token
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>` for programs."""
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user  # the audit trail and restrict() read request.user
+        return user
+
+
+api = NinjaAPI(
+    title="管家 Guanjia API",
+    version="1",
+    description="机关事务管理平台开放接口。浏览器使用会话登录，程序使用 Bearer 令牌"
+    "（`guanjia token create USERNAME`）。所有数据按调用者的数据范围过滤。",
+    auth=[BearerToken(), django_auth],
+    urls_namespace="api-v1",
+)
+api.add_router("/", core_router)
+
+
+def _messages(exc: ValidationError):
+    return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    return api.create_response(request, {"detail": _messages(exc)}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "没有权限"}, status=403)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "未找到"}, status=404)

@@ -1,0 +1,33 @@
+"""Indicators of the organisation itself, so the registry is exercised from day one."""
+
+from .indicator_registry import IndicatorScope, Period, indicator
+from .models import LoginLog, User
+
+
+@indicator("org.agency_count", unit="个", label="单位数", higher_is_better=None)
+def agency_count(scope: IndicatorScope, period: Period) -> float:
+    """Active agencies in scope (the agency itself and, by default, those below it)."""
+    return scope.agencies().filter(is_active=True).count()
+
+
+@indicator("org.user_count", unit="人", label="用户数", higher_is_better=None)
+def user_count(scope: IndicatorScope, period: Period) -> float:
+    """Active user accounts belonging to agencies in scope."""
+    return User.objects.filter(agency__in=scope.agencies(), is_active=True).count()
+
+
+@indicator("org.active_user_share", unit="%", label="活跃用户占比", higher_is_better=True)
+def active_user_share(scope: IndicatorScope, period: Period) -> float | None:
+    """Share of active users who logged in at least once in the period."""
+    users = User.objects.filter(agency__in=scope.agencies(), is_active=True)
+    total = users.count()
+    if not total:
+        return None
+    start, end = period.bounds()
+    active = (
+        LoginLog.objects.filter(success=True, time__gte=start, time__lt=end, user__in=users)
+        .values("user")
+        .distinct()
+        .count()
+    )
+    return round(100.0 * active / total, 2)
