@@ -4,6 +4,8 @@ ObjectChange with before/after JSON (NetBox's change logging), plus the login lo
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.contenttypes.models import ContentType
@@ -12,6 +14,18 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from .context import current_actor
 from .models import ChangeLogged, LoginLog, ObjectChange, User
+
+# A restore reloads history; it is not itself a change, so it must not write new records.
+_paused: ContextVar[bool] = ContextVar("guanjia_audit_paused", default=False)
+
+
+@contextmanager
+def paused():
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
 
 
 def serialize(obj) -> dict:
@@ -47,7 +61,7 @@ def record(obj, action: str, before: dict | None, after: dict | None) -> ObjectC
 
 
 def _logged(sender) -> bool:
-    return isinstance(sender, type) and issubclass(sender, ChangeLogged)
+    return isinstance(sender, type) and issubclass(sender, ChangeLogged) and not _paused.get()
 
 
 def _before_save(sender, instance, raw=False, **kwargs):
@@ -81,7 +95,7 @@ def _after_delete(sender, instance, **kwargs):
 
 def _m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
     """A change of members or roles is an update of the object that holds the field."""
-    if reverse or not isinstance(instance, ChangeLogged):
+    if reverse or not _logged(type(instance)):
         return
     field = next(
         f.name for f in type(instance)._meta.many_to_many if f.remote_field.through is sender

@@ -1,0 +1,164 @@
+"""`guanjia up`: migrate, first administrator, demo world, then serve everything."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from guanjia.core.models import Agency, User
+
+
+class Command(BaseCommand):
+    help = "启动平台：迁移数据库、创建管理员、载入演示数据，运行网页/API、任务进程（Ctrl-C 停止）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--gateway-port",
+            type=int,
+            default=settings.GATEWAY_PORT,
+            help="JT/T 808 网关端口（网关随车辆实时监控功能提供）",
+        )
+        parser.add_argument("--no-demo", action="store_true", help="数据库为空时也不载入演示数据")
+        parser.add_argument(
+            "--scale", default="small", choices=["small", "province"], help="演示数据规模"
+        )
+        parser.add_argument("--web-workers", type=int, default=2)
+
+    def handle(self, *args, **opts):
+        self._prepare_home()
+        self.stdout.write("迁移数据库 …")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self._ensure_admin()
+        if not opts["no_demo"] and not Agency.objects.exists():
+            from guanjia.demo.services import load_demo_world
+
+            self.stdout.write(f"载入演示数据（{opts['scale']}）…")
+            load_demo_world(scale=opts["scale"])
+        os.environ["GUANJIA_GATEWAY_PORT"] = str(opts["gateway_port"])
+        return Supervisor(self, opts).run()
+
+    def _prepare_home(self):
+        for folder in (settings.MEDIA_ROOT, settings.ARCHIVE_ROOT, settings.HOME / "run"):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+
+    def _ensure_admin(self):
+        if User.objects.filter(username="admin").exists():
+            self.stdout.write("管理员 admin 已存在（初始密码见 GUANJIA_HOME/admin-password.txt）")
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", password=password, real_name="平台管理员")
+        path = settings.HOME / "admin-password.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(password + "\n")
+        os.chmod(path, 0o600)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已创建管理员：用户名 admin，密码 {password}（仅显示一次，另存于 {path}）"
+            )
+        )
+
+
+class Supervisor:
+    """Runs the web server and the task worker as children; stops them all together."""
+
+    def __init__(self, command, opts):
+        self.command = command
+        self.opts = opts
+        self.children: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        host, port = self.opts["host"], self.opts["port"]
+        python = sys.executable
+        self.children["web"] = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "guanjia.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(self.opts["web_workers"]),
+                "--threads",
+                "4",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+                "--access-logfile",
+                str(settings.HOME / "run" / "access.log"),
+            ]
+        )
+        self.children["worker"] = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "guanjia.cli",
+                "db_worker",
+                "--interval",
+                "1",
+                "--no-startup-delay",
+                "--worker-id",
+                f"up-{os.getpid()}",
+            ]
+        )
+        self.command.stdout.write(
+            self.command.style.SUCCESS(
+                f"管家 Guanjia 已启动：http://{host}:{port}/ （/healthz 健康检查，/api/v1/docs）"
+            )
+        )
+        self.command.stdout.write(
+            f"JT/T 808 网关端口 {self.opts['gateway_port']} 已预留，网关随车辆实时监控功能提供。"
+        )
+        self.command.stdout.flush()
+        exit_code = self._watch()
+        self._stop_children()
+        if exit_code:
+            sys.exit(exit_code)
+
+    def _watch(self) -> int:
+        from guanjia.core.tasks import heartbeat
+
+        next_beat = 0.0
+        while not self.stopping:
+            for name, child in self.children.items():
+                if child.poll() is not None:
+                    self.command.stderr.write(
+                        f"{name} 进程意外退出（{child.returncode}），停止平台"
+                    )
+                    return 1
+            if time.monotonic() >= next_beat:
+                heartbeat.enqueue()
+                next_beat = time.monotonic() + settings.WORKER_HEARTBEAT_SECONDS
+            time.sleep(0.5)
+        return 0
+
+    def _on_signal(self, signum, frame):
+        self.stopping = True
+
+    def _stop_children(self) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 10
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self.command.stdout.write("管家 Guanjia 已停止。")
