@@ -1,6 +1,7 @@
 """The one API object: /api/v1/. Each domain app contributes its router here."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
@@ -47,3 +48,12 @@ def on_permission_denied(request, exc):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "未找到"}, status=404)
+
+
+@api.exception_handler(ProtectedError)
+@api.exception_handler(RestrictedError)
+def on_still_referenced(request, exc):
+    """Deleting something other data still points at (an agency with users): 409, not 500."""
+    kinds = sorted({str(o._meta.verbose_name) for o in exc.args[1]})
+    detail = "仍有数据引用此对象，不能删除：" + "、".join(kinds)
+    return api.create_response(request, {"detail": detail}, status=409)

@@ -51,9 +51,7 @@ def has_login_view() -> bool:
 def sign_in(username: str, password: str, ip: str = "10.1.2.3"):
     """Log in the way the login view does (authenticate, then login), without HTTP.
     Returns (user or None, the request) so callers can look at `axes_locked_out`."""
-    request = RequestFactory().post(
-        "/login/", REMOTE_ADDR=ip, HTTP_USER_AGENT="pytest-browser/1.0"
-    )
+    request = RequestFactory().post("/login/", REMOTE_ADDR=ip, HTTP_USER_AGENT="pytest-browser/1.0")
     SessionMiddleware(lambda r: None).process_request(request)
     user = authenticate(request=request, username=username, password=password)
     if user is not None:
@@ -111,6 +109,8 @@ def bdata(world, users, c_agency):
         agency=b,
     )
     clerk = make_user("b_clerk_user", b1, role)
+    # A leaf that nothing refers to, so deleting it is possible for whoever may.
+    b2 = services.create_agency(None, parent=b, name="成都市青羊区财政局", region=b.region)
     with acting_as(user=b_admin, source="api"):
         services.update_agency(b_admin, b1, contact_person="李四")
     sign_in("b_admin", PASSWORD, ip="10.9.9.9")
@@ -122,7 +122,8 @@ def bdata(world, users, c_agency):
     data = {
         "B": b,
         "B1": b1,
-        "b_ids": {b.pk, b1.pk},
+        "B2": b2,
+        "b_ids": {b.pk, b1.pk, b2.pk},
         "group": group,
         "role": role,
         "user": b_admin,

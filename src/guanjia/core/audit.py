@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from .context import current_actor
-from .models import ChangeLogged, LoginLog, ObjectChange, User
+from .models import Agency, ChangeLogged, LoginLog, ObjectChange, User
 
 # A restore reloads history; it is not itself a change, so it must not write new records.
 _paused: ContextVar[bool] = ContextVar("guanjia_audit_paused", default=False)
@@ -42,9 +42,25 @@ def serialize(obj) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+def _surviving_agency_id(obj, agency_id: int | None) -> int | None:
+    """A deletion is filed under the object's agency, unless that agency is what was deleted
+    (or went with it): then under its nearest ancestor that remains. A change record cannot
+    point at an agency row that no longer exists (the foreign key fails at commit)."""
+    if agency_id is None or Agency.objects.filter(pk=agency_id).exists():
+        return agency_id
+    if isinstance(obj, Agency):
+        ancestors = [obj.path[: i * obj.steplen] for i in range(1, obj.depth)]
+        survivor = Agency.objects.filter(path__in=ancestors).order_by("-depth").first()
+        return survivor.pk if survivor else None
+    return None
+
+
 def record(obj, action: str, before: dict | None, after: dict | None) -> ObjectChange:
     actor = current_actor()
     user = actor.current_user()
+    agency_id = obj.audit_agency_id()
+    if action == "delete":
+        agency_id = _surviving_agency_id(obj, agency_id)
     return ObjectChange.objects.create(
         user=user if user is not None and user.pk else None,
         user_name=(user.get_username() if user is not None else actor.source),
@@ -54,7 +70,7 @@ def record(obj, action: str, before: dict | None, after: dict | None) -> ObjectC
         content_type=ContentType.objects.get_for_model(type(obj), for_concrete_model=False),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
-        agency_id=obj.audit_agency_id(),
+        agency_id=agency_id,
         before=before,
         after=after,
     )

@@ -11,6 +11,23 @@ from .models import OperationLog
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
+def _view_name(request) -> str:
+    """The name of the view that served the request. django-ninja routes every method of a
+    path through one view and Django resolves it to the name of the first operation
+    ("get_agency" for a PATCH too), so for the API the operation is looked up by method."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return ""
+    for cell in getattr(match.func, "__closure__", None) or ():
+        find = getattr(cell.cell_contents, "_find_operation", None)
+        operation = find(request) if find else None
+        if operation is not None:
+            namespace = f"{match.namespace}:" if match.namespace else ""
+            return namespace + operation.view_func.__name__
+    return match.view_name or ""
+
+
 class RequestContextMiddleware:
     """Sits after authentication. Gives the request an id (echoed as X-Request-ID), makes it
     the audit actor for everything the request writes, and logs state-changing requests."""
@@ -33,10 +50,7 @@ class RequestContextMiddleware:
     def _log(request, response, started):
         user = getattr(request, "user", None)
         user = user if user is not None and user.is_authenticated else None
-        try:
-            view_name = resolve(request.path_info).view_name or ""
-        except Resolver404:
-            view_name = ""
+        view_name = _view_name(request)
         OperationLog.objects.create(
             user=user,
             user_name=user.get_username() if user else "",

@@ -46,34 +46,43 @@ def _prefixed(prefix: str, field: str) -> str:
     return f"{prefix}__{field}" if prefix else field
 
 
-def scope_q(model, user, action: str) -> Q | None:
-    """The filter for `user` doing `action` on `model`; None means unrestricted."""
+def role_q(role, user, agency: str | None, owner: str) -> Q | None:
+    """What one role lets `user` (its holder) reach of a model whose agency is at path
+    `agency` and owner at path `owner`; None means everything."""
+    if agency is None:  # reference data no agency owns: the permission is enough
+        return None
+    match role.data_scope:
+        case DataScope.ALL:
+            return None
+        case DataScope.CUSTOM:
+            ids = [a.pk for a in role.custom_agencies.all()]
+            return Q(**{_prefixed(agency, "pk__in"): ids})
+        case DataScope.AGENCY if user.agency_id:
+            return Q(**{_prefixed(agency, "pk"): user.agency_id})
+        case DataScope.AGENCY_AND_BELOW if user.agency_id:
+            return Q(**{_prefixed(agency, "path__startswith"): user.agency.path})
+        case DataScope.REGION if user.agency_id:
+            return Q(**{_prefixed(agency, "region__path__startswith"): user.agency.region.path})
+        case DataScope.SELF if owner:
+            return Q(**{owner: user.pk})
+    return NOTHING
+
+
+def scope_q(model, user, action: str, wanted: str | None = None) -> Q | None:
+    """The filter for `user` doing `action` on `model`; None means unrestricted.
+    `wanted` overrides the permission asked for (default: "<domain>.<action>")."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if user.is_superuser:
         return None
-    wanted = f"{model.scope_domain}.{action}"
-    agency = model.scope_agency_field
-    owner = model.scope_owner_field
+    wanted = wanted or f"{model.scope_domain}.{action}"
     q, matched = NOTHING, False
     for role in user.roles_with(wanted):
         matched = True
-        if agency is None:  # reference data no agency owns: the permission is enough
+        one = role_q(role, user, model.scope_agency_field, model.scope_owner_field)
+        if one is None:
             return None
-        match role.data_scope:
-            case DataScope.ALL:
-                return None
-            case DataScope.CUSTOM:
-                ids = [a.pk for a in role.custom_agencies.all()]
-                q |= Q(**{_prefixed(agency, "pk__in"): ids})
-            case DataScope.AGENCY if user.agency_id:
-                q |= Q(**{_prefixed(agency, "pk"): user.agency_id})
-            case DataScope.AGENCY_AND_BELOW if user.agency_id:
-                q |= Q(**{_prefixed(agency, "path__startswith"): user.agency.path})
-            case DataScope.REGION if user.agency_id:
-                q |= Q(**{_prefixed(agency, "region__path__startswith"): user.agency.region.path})
-            case DataScope.SELF if owner:
-                q |= Q(**{owner: user.pk})
+        q |= one
     if not matched:
         return NOTHING
     if extra := model.scope_extra_q(user, action):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from .audit import record, serialize
 from .models import Agency, ApiToken, CollaborationGroup, Region, Role, User
-from .scope import ensure_in_scope
+from .scope import ensure_in_scope, role_q, scope_q
 
 AGENCY_FIELDS = (
     "name",
@@ -175,14 +175,33 @@ def save_role(actor, role: Role | None = None, *, custom_agencies=None, **fields
         if custom_agencies is not None:
             role.custom_agencies.set(custom_agencies)
         ensure_in_scope(actor, role, action)
+        if action == "change" and actor is not None and not actor.is_superuser:
+            # The actor's own roles were read (and cached) by _require above, before this
+            # change: a role the actor holds cannot lift its own limit here.
+            _refuse_wider_scope(actor, role, role.users.select_related("agency__region"))
     return role
 
 
 def _refuse_escalation(actor, permissions: list[str]) -> None:
-    """Nobody hands out a permission they do not hold themselves."""
-    missing = [p for p in permissions if p != "*" and not actor.can(p.replace("*", "view"))]
+    """Nobody hands out a permission they do not hold themselves ("org.*" needs "org.*")."""
+    missing = [p for p in permissions if p != "*" and not actor.can(p)]
     if "*" in permissions or missing:
         raise PermissionDenied(_("不能授予自己没有的权限：%s") % ", ".join(missing or ["*"]))
+
+
+def _refuse_wider_scope(actor, role: Role, holders) -> None:
+    """Nobody hands out a data scope reaching agencies they cannot reach themselves: for
+    each holder and each permission of the role, the agencies the role opens to the holder
+    must lie within the agencies the actor reaches with that permission."""
+    for holder in holders:
+        opened = role_q(role, holder, "", "")
+        reach = Agency.objects.all() if opened is None else Agency.objects.filter(opened)
+        for permission in role.permissions:
+            mine = scope_q(Agency, actor, "view", wanted=permission)
+            if mine is not None and reach.exclude(mine).exists():
+                raise PermissionDenied(
+                    _("不能授予超出自己数据范围的角色：%(role)s") % {"role": role.name}
+                )
 
 
 def delete_role(actor, role: Role) -> None:
@@ -210,7 +229,7 @@ def create_user(actor, *, username: str, password: str | None, roles=(), **field
     with transaction.atomic():
         user.save()
         if roles:
-            _check_roles_assignable(actor, roles)
+            _check_roles_assignable(actor, roles, user)
             user.roles.set(roles)
         ensure_in_scope(actor, user, "add")
     return user
@@ -232,13 +251,13 @@ def update_user(actor, user: User, *, roles=None, password: str | None = None, *
         _clean(user, exclude=["password"])
         user.save()
         if roles is not None:
-            _check_roles_assignable(actor, roles)
+            _check_roles_assignable(actor, roles, user)
             user.roles.set(roles)
         ensure_in_scope(actor, user, "change")
     return user
 
 
-def _check_roles_assignable(actor, roles) -> None:
+def _check_roles_assignable(actor, roles, holder: User) -> None:
     if actor is None:
         return
     visible = set(Role.objects.restrict(actor, "view").values_list("pk", flat=True))
@@ -247,6 +266,7 @@ def _check_roles_assignable(actor, roles) -> None:
             raise PermissionDenied(_("不能分配范围之外的角色：%s") % role.name)
         if not actor.is_superuser:
             _refuse_escalation(actor, role.permissions)
+            _refuse_wider_scope(actor, role, [holder])
 
 
 # -- tokens -------------------------------------------------------------------------------

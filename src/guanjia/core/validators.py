@@ -27,5 +27,7 @@ def validate_uscc(value: str) -> None:
 
 
 def validate_region_code(value: str) -> None:
-    if len(value) != 6 or not value.isdigit():
+    # isascii(): str.isdigit() also accepts full-width digits ("５００１１１"), which an IME
+    # types easily and which are not a GB/T 2260 code.
+    if len(value) != 6 or not (value.isascii() and value.isdigit()):
         raise ValidationError(_("行政区划代码应为6位数字（GB/T 2260）"), code="region_code")

@@ -1,2 +1,61 @@
+"""The navigation by domain, for every page (a template context processor).
+
+A link appears only when its page exists and the user holds its permission; domains still
+being built are listed greyed as "建设中" without a link.
+"""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# (section, [(label, url name, permission, url-name prefix that marks it active)])
+NAVIGATION = [
+    (None, [(_("首页"), "home", None, "home")]),
+    (
+        _("组织机构"),
+        [
+            (_("单位树"), "agency_tree", "org.view", "agency_"),
+            (_("协作小组"), "group_list", "org.view", "group_"),
+            (_("行政区划"), "region_list", "org.view", "region_"),
+        ],
+    ),
+    (
+        _("系统管理"),
+        [
+            (_("用户"), "user_list", "system.view", "user_"),
+            (_("角色"), "role_list", "system.view", "role_"),
+        ],
+    ),
+    (
+        _("审计"),
+        [
+            (_("变更记录"), "change_list", "audit.view", "change_"),
+            (_("操作日志"), "operation_list", "audit.view", "operation_"),
+            (_("登录日志"), "login_list", "audit.view", "login_list"),
+        ],
+    ),
+    (None, [(_("指标"), "indicator_list", None, "indicator_")]),
+]
+
+UNDER_CONSTRUCTION = [_("标准库"), _("公务用车"), _("机关食堂")]
+
+
 def navigation(request):
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    match = getattr(request, "resolver_match", None)
+    current = (match.url_name or "") if match else ""
+    sections = []
+    for title, entries in NAVIGATION:
+        items = [
+            {
+                "label": label,
+                "url": reverse(name),
+                "active": current.startswith(prefix),
+            }
+            for label, name, perm, prefix in entries
+            if perm is None or user.can(perm)
+        ]
+        if items:
+            sections.append({"title": title, "items": items})
+    return {"nav_sections": sections, "nav_later": UNDER_CONSTRUCTION}

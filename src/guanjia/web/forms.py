@@ -55,7 +55,9 @@ class AgencyForm(forms.ModelForm):
         if self.instance.pk:
             del self.fields["parent"]  # moving an agency is a separate action
         else:
-            self.fields["parent"].queryset = agencies if agencies is not None else Agency.objects.none()
+            self.fields["parent"].queryset = (
+                agencies if agencies is not None else Agency.objects.none()
+            )
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in AGENCY_FIELDS}
@@ -211,9 +213,8 @@ class AuditFilterForm(forms.Form):
 def _logged_types():
     models = [m for m in apps.get_models() if issubclass(m, ChangeLogged)]
     types = ContentType.objects.get_for_models(*models)
-    return [("", _("全部"))] + sorted(
-        ((ct.model, m._meta.verbose_name) for m, ct in types.items()), key=lambda c: c[0]
-    )
+    choices = sorted((ct.model, m._meta.verbose_name) for m, ct in types.items())
+    return [("", _("全部")), *choices]
 
 
 class ChangeFilterForm(AuditFilterForm):

@@ -21,7 +21,9 @@ def requires(perm: str | None = None):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if perm and not request.user.can(perm):
-                raise PermissionDenied(_("没有权限访问此页面（需要 %(perm)s 权限）") % {"perm": perm})
+                raise PermissionDenied(
+                    _("没有权限访问此页面（需要 %(perm)s 权限）") % {"perm": perm}
+                )
             return view(request, *args, **kwargs)
 
         return login_required(wrapper)

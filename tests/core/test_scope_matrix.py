@@ -1,0 +1,409 @@
+"""The data-scope matrix: every API operation, for every kind of caller.
+
+MATRIX maps each (method, path) of the API to what agency B's data looks like through it.
+A user at agency A whose scope is "own agency" or "own agency and below" must get nothing
+of B: lists without B's rows, 404 on B's objects, writes aimed at B refused with nothing
+written. Whoever sees everything (scope "all", a superuser) must see B through the same
+call — the positive control that keeps the refusals honest — and a user without a role
+gets empty lists. `test_matrix_covers_every_endpoint` fails when an endpoint is added
+without a case here.
+"""
+
+import re
+
+import pytest
+from django.db import transaction
+
+from guanjia.api import api
+from guanjia.core.models import ApiToken, ObjectChange, Region
+from guanjia.core.scope import DataScope
+
+from ..conftest import PASSWORD, api_client, make_role, make_user
+from .conftest import call, snapshot
+
+V1 = "/api/v1"
+BIG_PAGE = "limit=1000"
+
+
+def _items(response):
+    assert response.status_code == 200, response.content
+    body = response.json()
+    return body["items"] if isinstance(body, dict) else body
+
+
+def _with_limit(url):
+    return url + ("&" if "?" in url else "?") + BIG_PAGE
+
+
+# -- kinds of case --------------------------------------------------------------------------
+
+
+class Listing:
+    """A list of agency data: `is_b(item, ctx)` says whether a row belongs to B."""
+
+    def __init__(self, url, is_b):
+        self.url, self.is_b = url, is_b
+
+    def scoped(self, ctx, client, user):
+        items = _items(client.get(_with_limit(self.url)))
+        leaked = [i for i in items if self.is_b(i, ctx)]
+        assert not leaked, f"{self.url} shows B's rows to {user}: {leaked}"
+
+    def wide(self, ctx, client, user):
+        items = _items(client.get(_with_limit(self.url)))
+        assert any(self.is_b(i, ctx) for i in items), f"{self.url} hides B from {user}"
+
+    def norole(self, ctx, client, user):
+        assert _items(client.get(self.url)) == []
+
+
+class Reference(Listing):
+    """Public reference data no agency owns (GB/T 2260 regions): the permission is enough."""
+
+    def __init__(self, url):
+        super().__init__(url, None)
+
+    def scoped(self, ctx, client, user):
+        items = _items(client.get(_with_limit(self.url)))
+        assert {i["code"] for i in items} == set(Region.objects.values_list("code", flat=True))
+
+    wide = scoped
+
+
+class Catalog:
+    """Metadata with no agency in it (the indicator catalogue): the same for everyone."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def scoped(self, ctx, client, user):
+        keys = {i["key"] for i in _items(client.get(self.url))}
+        assert {"org.agency_count", "org.user_count", "org.active_user_share"} <= keys
+        assert all("agency" not in k for i in _items(client.get(self.url)) for k in i)
+
+    wide = norole = scoped
+
+
+class Detail:
+    """One of B's objects: 404 for whoever may not see it."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def scoped(self, ctx, client, user):
+        r = client.get(self.url.format(**ctx))
+        assert r.status_code == 404, r.content
+
+    norole = scoped
+
+    def wide(self, ctx, client, user):
+        r = client.get(self.url.format(**ctx))
+        assert r.status_code == 200, r.content
+
+
+class Write:
+    """Writes aimed at B. Refused (403 or 404) with the database unchanged for the scoped
+    user; done for whoever sees everything (each inside a rolled-back savepoint)."""
+
+    def __init__(self, *attempts):
+        self.attempts = attempts  # (method, url, body)
+
+    def _each(self, ctx):
+        for method, url, body in self.attempts:
+            yield method, url.format(**ctx), _fill(body, ctx)
+
+    def scoped(self, ctx, client, user):
+        for method, url, body in self._each(ctx):
+            before = snapshot()
+            r = call(client, method, url, body)
+            assert r.status_code in (403, 404), (method, url, body, r.status_code, r.content)
+            assert snapshot() == before, f"{method} {url} changed the database"
+
+    norole = scoped
+
+    def wide(self, ctx, client, user):
+        for method, url, body in self._each(ctx):
+            with transaction.atomic():
+                r = call(client, method, url, body)
+                assert 200 <= r.status_code < 300, (method, url, body, r.status_code, r.content)
+                transaction.set_rollback(True)
+
+
+class Me:
+    def scoped(self, ctx, client, user):
+        r = client.get(f"{V1}/me")
+        assert r.status_code == 200 and r.json()["id"] == user.pk
+
+    wide = norole = scoped
+
+
+class OwnTokens:
+    """Tokens are the caller's own credentials, whatever the scope."""
+
+    def scoped(self, ctx, client, user):
+        ids = {i["id"] for i in _items(client.get(f"{V1}/tokens"))}
+        assert ids == set(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
+        assert ctx["token"].pk not in ids
+
+    wide = norole = scoped
+
+
+class CreateOwnToken:
+    def scoped(self, ctx, client, user):
+        b_tokens = ApiToken.objects.filter(user__agency__in=ctx["b_ids"]).count()
+        r = call(client, "POST", f"{V1}/tokens", {"name": "mine"})
+        assert r.status_code == 201, r.content
+        assert ApiToken.objects.get(pk=r.json()["id"]).user == user
+        assert ApiToken.objects.filter(user__agency__in=ctx["b_ids"]).count() == b_tokens
+
+    wide = norole = scoped
+
+
+class RevokeToken:
+    """B's token cannot be revoked by anyone else (404, still valid); one's own can."""
+
+    def scoped(self, ctx, client, user):
+        r = client.delete(f"{V1}/tokens/{ctx['token'].pk}")
+        assert r.status_code == 404, r.content
+        ctx["token"].refresh_from_db()
+        assert ctx["token"].revoked_at is None
+        own = ApiToken.objects.filter(user=user).first()
+        assert client.delete(f"{V1}/tokens/{own.pk}").status_code == 204
+
+    wide = norole = scoped
+
+
+def _fill(body, ctx):
+    if isinstance(body, dict):
+        return {k: _fill(v, ctx) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_fill(v, ctx) for v in body]
+    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+        return ctx[body[1:-1]]
+    return body
+
+
+def _b_agency(item, ctx):
+    return item["agency_id"] in ctx["b_ids"]
+
+
+# -- the matrix ------------------------------------------------------------------------------
+
+MATRIX = {
+    ("GET", "/regions"): Reference(f"{V1}/regions"),
+    ("GET", "/agencies"): Listing(f"{V1}/agencies", lambda i, ctx: i["id"] in ctx["b_ids"]),
+    ("POST", "/agencies"): Write(
+        ("POST", f"{V1}/agencies", {"name": "越权下级", "region": "510104", "parent_id": "{B}"}),
+        ("POST", f"{V1}/agencies", {"name": "越权根单位", "region": "510104"}),
+    ),
+    ("GET", "/agencies/{agency_id}"): Detail(V1 + "/agencies/{B}"),
+    ("PATCH", "/agencies/{agency_id}"): Write(
+        ("PATCH", V1 + "/agencies/{B}", {"contact_person": "越权"}),
+        ("PATCH", V1 + "/agencies/{B1}", {"is_active": False}),
+    ),
+    ("DELETE", "/agencies/{agency_id}"): Write(("DELETE", V1 + "/agencies/{B2}", None)),
+    ("POST", "/agencies/{agency_id}/move"): Write(
+        ("POST", V1 + "/agencies/{A}/move", {"parent_id": "{B}"}),
+        ("POST", V1 + "/agencies/{B1}/move", {"parent_id": "{A}"}),
+        ("POST", V1 + "/agencies/{B1}/move", {"parent_id": None}),
+    ),
+    ("GET", "/groups"): Listing(f"{V1}/groups", _b_agency),
+    ("POST", "/groups"): Write(("POST", f"{V1}/groups", {"name": "越权组", "agency_id": "{B}"})),
+    ("GET", "/groups/{group_id}"): Detail(V1 + "/groups/{group}"),
+    ("PATCH", "/groups/{group_id}"): Write(
+        ("PATCH", V1 + "/groups/{group}", {"name": "越权改名"}),
+        ("PATCH", V1 + "/groups/{group}", {"member_ids": []}),
+    ),
+    ("DELETE", "/groups/{group_id}"): Write(("DELETE", V1 + "/groups/{group}", None)),
+    ("GET", "/roles"): Listing(f"{V1}/roles", _b_agency),
+    ("POST", "/roles"): Write(
+        (
+            "POST",
+            f"{V1}/roles",
+            {
+                "key": "intruder",
+                "name": "越权角色",
+                "permissions": ["org.view"],
+                "agency_id": "{B}",
+            },
+        ),
+    ),
+    ("GET", "/roles/{role_id}"): Detail(V1 + "/roles/{role}"),
+    ("PATCH", "/roles/{role_id}"): Write(
+        ("PATCH", V1 + "/roles/{role}", {"permissions": ["org.view", "org.change"]}),
+        ("PATCH", V1 + "/roles/{role}", {"data_scope": "1"}),
+    ),
+    ("DELETE", "/roles/{role_id}"): Write(("DELETE", V1 + "/roles/{role}", None)),
+    ("GET", "/users"): Listing(f"{V1}/users", _b_agency),
+    ("POST", "/users"): Write(
+        (
+            "POST",
+            f"{V1}/users",
+            {"username": "intruder", "password": PASSWORD, "agency_id": "{B}"},
+        ),
+    ),
+    ("GET", "/users/{user_id}"): Detail(V1 + "/users/{b_user}"),
+    ("PATCH", "/users/{user_id}"): Write(
+        ("PATCH", V1 + "/users/{b_user}", {"real_name": "越权"}),
+        ("PATCH", V1 + "/users/{b_user}", {"password": "Another-Pass-2026"}),
+        ("PATCH", V1 + "/users/{colleague}", {"role_keys": ["b_clerk"]}),  # B's role
+        ("PATCH", V1 + "/users/{colleague}", {"agency_id": "{B}"}),  # into B
+    ),
+    ("GET", "/me"): Me(),
+    ("GET", "/tokens"): OwnTokens(),
+    ("POST", "/tokens"): CreateOwnToken(),
+    ("DELETE", "/tokens/{token_id}"): RevokeToken(),
+    ("GET", "/audit/changes"): Listing(f"{V1}/audit/changes", _b_agency),
+    ("GET", "/audit/operations"): Listing(f"{V1}/audit/operations", _b_agency),
+    ("GET", "/audit/logins"): Listing(f"{V1}/audit/logins", _b_agency),
+    ("GET", "/indicators"): Catalog(f"{V1}/indicators"),
+    ("GET", "/indicators/{key}/value"): Detail(
+        V1 + "/indicators/org.agency_count/value?agency={B}&period=2026-03"
+    ),
+}
+
+
+def api_operations() -> set[tuple[str, str]]:
+    paths = api.get_openapi_schema()["paths"]
+    return {
+        (method.upper(), path.removeprefix(V1))
+        for path, ops in paths.items()
+        for method in ops
+        if method.upper() in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    }
+
+
+CASES = sorted(MATRIX)
+IDS = [f"{m} {p}" for m, p in CASES]
+
+
+def test_matrix_covers_every_endpoint():
+    ops = api_operations()
+    assert ops - set(MATRIX) == set(), "endpoints without a data-scope case in MATRIX"
+    assert set(MATRIX) - ops == set(), "cases for endpoints that no longer exist"
+
+
+@pytest.fixture
+def ctx(world, users, bdata):
+    return {
+        "A": world["A"].pk,
+        "A1": world["A1"].pk,
+        "B": bdata["B"].pk,
+        "B1": bdata["B1"].pk,
+        "B2": bdata["B2"].pk,
+        "b_ids": bdata["b_ids"],
+        "group": bdata["group"].pk,
+        "role": bdata["role"].pk,
+        "b_user": bdata["user"].pk,
+        "colleague": users["norole"].pk,
+        "token": bdata["token"],
+    }
+
+
+@pytest.mark.parametrize("scope", ["agency", "agency_and_below"])
+@pytest.mark.parametrize("op", CASES, ids=IDS)
+def test_scoped_user_gets_nothing_of_b(op, scope, ctx, users):
+    user = users[scope]
+    MATRIX[op].scoped(ctx, api_client(user), user)
+
+
+@pytest.mark.parametrize("who", ["all", "superuser"])
+@pytest.mark.parametrize("op", CASES, ids=IDS)
+def test_scope_all_and_superuser_see_b(op, who, ctx, users, superuser):
+    user = superuser if who == "superuser" else users["all"]
+    MATRIX[op].wide(ctx, api_client(user), user)
+
+
+@pytest.mark.parametrize("op", CASES, ids=IDS)
+def test_user_without_role_gets_nothing(op, ctx, users):
+    user = users["norole"]
+    MATRIX[op].norole(ctx, api_client(user), user)
+
+
+@pytest.mark.parametrize("op", CASES, ids=IDS)
+def test_anonymous_gets_401(op, client, world):
+    method, path = op
+    url = V1 + re.sub(r"\{[^}]+\}", "1", path)
+    before = snapshot()
+    r = call(client, method, url, {} if method in ("POST", "PATCH") else None)
+    assert r.status_code == 401, (method, url, r.status_code)
+    r = call(client, method, url, None)
+    assert r.status_code == 401
+    bad = client.generic(method, url, HTTP_AUTHORIZATION="Bearer gj_not-a-real-token")
+    assert bad.status_code == 401
+    assert snapshot() == before
+
+
+# -- the other scopes, through the API ------------------------------------------------------
+
+
+def _names(client, path):
+    return {i.get("name") or i.get("username") for i in _items(client.get(_with_limit(V1 + path)))}
+
+
+def test_region_scope_sees_its_region_and_below(users, world, regions, c_agency, bdata):
+    from guanjia.core import services
+
+    # Another tree in 大足, A's own county: inside A's region though not below A.
+    d = services.create_agency(None, name="大足区人民医院", region=regions["500111"])
+    client = api_client(users["region"])
+    assert _names(client, "/agencies") == {world["A"].name, world["A1"].name, d.name}
+    seen = _items(client.get(_with_limit(f"{V1}/users")))
+    assert seen and all(u["agency_id"] in {world["A"].pk, world["A1"].pk} for u in seen)
+    assert client.get(f"{V1}/agencies/{c_agency.pk}").status_code == 404  # 沙坪坝
+    assert client.get(f"{V1}/agencies/{bdata['B'].pk}").status_code == 404
+    assert client.get(f"{V1}/agencies/{d.pk}").status_code == 200
+
+
+def test_region_scope_at_province_level_sees_the_province_not_the_other(
+    world, regions, c_agency, bdata
+):
+    from guanjia.core import services
+
+    cq = services.create_agency(None, name="重庆市机关事务管理局", region=regions["500000"])
+    user = make_user("cq_region", cq, make_role("cq_region", DataScope.REGION))
+    names = _names(api_client(user), "/agencies")
+    assert names == {cq.name, world["A"].name, world["A1"].name, c_agency.name}
+
+
+def test_agency_and_below_does_not_reach_other_trees_of_its_region(users, world, c_agency):
+    client = api_client(users["agency_and_below"])
+    assert _names(client, "/agencies") == {world["A"].name, world["A1"].name}
+
+
+def test_custom_scope_sees_exactly_its_agencies(custom_user, world, bdata):
+    client = api_client(custom_user)
+    assert _names(client, "/agencies") == {world["A1"].name, world["B1"].name}
+    seen = {u["username"] for u in _items(client.get(_with_limit(f"{V1}/users")))}
+    assert seen == {"b_clerk_user"}  # the only user at A1 or B1
+    assert client.get(f"{V1}/agencies/{world['A'].pk}").status_code == 404
+    assert client.get(f"{V1}/agencies/{world['B1'].pk}").status_code == 200
+
+
+def test_self_scope_sees_own_user_and_own_audit_rows_only(users, world, bdata):
+    me = users["self"]
+    client = api_client(me)
+    assert [u["id"] for u in _items(client.get(f"{V1}/users"))] == [me.pk]
+    assert client.get(f"{V1}/users/{users['agency'].pk}").status_code == 404
+    r = call(client, "PATCH", f"{V1}/users/{me.pk}", {"real_name": "自己改名"})
+    assert r.status_code == 200, r.content
+    rows = _items(client.get(_with_limit(f"{V1}/audit/changes")))
+    assert rows and {row["user_name"] for row in rows} == {me.username}
+    assert len(rows) == ObjectChange.objects.filter(user=me).count()
+    # Agencies have no owner: "only own records" shows none of them.
+    assert _items(client.get(f"{V1}/agencies")) == []
+
+
+def test_group_members_may_read_a_group_they_do_not_convene(users, world, bdata):
+    from guanjia.core import services
+
+    group = services.save_group(
+        None, name="成渝双城协作组", agency=bdata["B"], members=[world["A"]]
+    )
+    client = api_client(users["agency"])
+    assert client.get(f"{V1}/groups/{group.pk}").status_code == 200
+    before = snapshot()
+    r = call(client, "PATCH", f"{V1}/groups/{group.pk}", {"name": "成员改名"})
+    assert r.status_code == 404
+    assert client.delete(f"{V1}/groups/{group.pk}").status_code == 404
+    assert snapshot() == before
