@@ -40,10 +40,14 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         self._ensure_admin()
         if not opts["no_demo"] and not Agency.objects.exists():
-            from guanjia.demo.services import load_demo_world
+            from guanjia.demo.services import TqdmProgress, load_demo_world
 
             self.stdout.write(f"载入演示数据（{opts['scale']}）…")
-            load_demo_world(scale=opts["scale"])
+            progress = TqdmProgress()
+            try:
+                load_demo_world(scale=opts["scale"], progress=progress)
+            finally:
+                progress.close()
         os.environ["GUANJIA_GATEWAY_PORT"] = str(opts["gateway_port"])
         return Supervisor(self, opts).run()
 
