@@ -53,8 +53,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     load_demo_world(scale=args.scale)
-    print(f"demo world {args.scale}: {Agency.objects.count()} agencies, "
-          f"{User.objects.count()} users, loaded in {time.perf_counter() - started:.1f} s")
+    print(
+        f"demo world {args.scale}: {Agency.objects.count()} agencies, "
+        f"{User.objects.count()} users, loaded in {time.perf_counter() - started:.1f} s"
+    )
 
     def client_for(username):
         _token, raw = services.create_token(None, User.objects.get(username=username))
@@ -70,18 +72,26 @@ def main() -> None:
     print("\nscope cost: scoped request vs the administrator's explicit filter, same rows")
     print(f"{'user':<16} {'rows':>6} {'base p95':>9} {'scoped p95':>11} {'ratio':>7}")
     for username, equivalent in pairs:
-        _b50, base95, base_count = timed(admin, f"/api/v1/agencies?limit=50&{equivalent}",
-                                         args.repeat)
-        _s50, scoped95, count = timed(client_for(username), "/api/v1/agencies?limit=50",
-                                      args.repeat)
+        _b50, base95, base_count = timed(
+            admin, f"/api/v1/agencies?limit=50&{equivalent}", args.repeat
+        )
+        _s50, scoped95, count = timed(
+            client_for(username), "/api/v1/agencies?limit=50", args.repeat
+        )
         assert count == base_count, (username, count, base_count)
-        print(f"{username:<16} {count:>6} {base95:8.1f}ms {scoped95:10.1f}ms "
-              f"{scoped95 / base95:6.2f}x")
+        print(
+            f"{username:<16} {count:>6} {base95:8.1f}ms {scoped95:10.1f}ms "
+            f"{scoped95 / base95:6.2f}x"
+        )
 
     print("\nabsolute server time of list endpoints (target p95 <= 200 ms)")
     print(f"{'endpoint':<40} {'user':<15} {'p50 ms':>7} {'p95 ms':>7}")
-    for url in ["/api/v1/users?limit=50", "/api/v1/groups", "/api/v1/audit/changes?limit=50",
-                "/api/v1/agencies?limit=50&search=财政"]:
+    for url in [
+        "/api/v1/users?limit=50",
+        "/api/v1/groups",
+        "/api/v1/audit/changes?limit=50",
+        "/api/v1/agencies?limit=50&search=财政",
+    ]:
         for username in ("admin_demo", "cq_coordinator"):
             p50, p95, _count = timed(client_for(username), url, args.repeat)
             print(f"{url:<40} {username:<15} {p50:7.1f} {p95:7.1f}")
