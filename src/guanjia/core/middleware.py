@@ -20,7 +20,10 @@ def _view_name(request) -> str:
     except Resolver404:
         return ""
     for cell in getattr(match.func, "__closure__", None) or ():
-        find = getattr(cell.cell_contents, "_find_operation", None)
+        try:
+            find = getattr(cell.cell_contents, "_find_operation", None)
+        except ValueError:  # an empty cell
+            continue
         operation = find(request) if find else None
         if operation is not None:
             namespace = f"{match.namespace}:" if match.namespace else ""
