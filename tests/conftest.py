@@ -15,6 +15,15 @@ REGIONS = Path(__file__).resolve().parents[1] / "src/guanjia/core/data/regions.j
 PASSWORD = "Testing-Pass-2026"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The fixtures create many users; full-strength PBKDF2 (~0.3 s each) buys nothing here."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies module-scoped fixtures
+    ]
+
+
 @pytest.fixture
 def regions(db):
     rows = json.loads(REGIONS.read_text())["regions"]

@@ -145,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise expects it even before `collectstatic`
 MEDIA_URL = "/media/"
 MEDIA_ROOT = HOME / "uploads"
 ARCHIVE_ROOT = HOME / "archives"

@@ -26,12 +26,6 @@ from guanjia.core.scope import DataScope
 from ..conftest import PASSWORD, api_client, make_role, make_user
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # PBKDF2 at full strength costs ~0.3 s per user; the tests create dozens.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def call(client, method: str, url: str, body=None):
     """One API call; `body` is sent as JSON."""
     fn = getattr(client, method.lower())

@@ -140,7 +140,7 @@ def test_move_to_root(superuser, world, c_agency):
     assert r.status_code == 200, r.content
     assert r.json()["parent_id"] is None and r.json()["depth"] == 1
     # An agency that already is the last root stays where it is.
-    last = Agency.get_last_root_node()
+    last = Agency.objects.get_last_root_node()
     r = call(client, "POST", f"{V1}/agencies/{last.pk}/move", {"parent_id": None})
     assert r.status_code == 200, r.content
     assert Agency.objects.get(pk=last.pk).path == last.path

@@ -164,7 +164,7 @@ def test_move_within_scope_is_recorded(users, world, regions):
     a2 = services.create_agency(actor, parent=a, name="大足区税务局", region=regions["500111"])
     a1 = Agency.objects.get(pk=world["A1"].pk)
     moved = services.move_agency(actor, a2, a1)
-    assert moved.get_parent() == a1
+    assert Agency.objects.get_parent(moved) == a1
     change = ObjectChange.objects.filter(object_id=str(a2.pk), action="update").latest("pk")
     assert change.before["path"] != change.after["path"]
 
@@ -218,7 +218,7 @@ def test_system_writes_are_unrestricted(world, regions):
     agency = services.create_agency(
         None, parent=world["B"], name="系统创建", region=regions["510104"]
     )
-    assert agency.get_parent() == world["B"]
+    assert Agency.objects.get_parent(agency) == world["B"]
 
 
 # -- no escalation through roles -----------------------------------------------------------

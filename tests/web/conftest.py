@@ -20,9 +20,3 @@ def client_for():
         return client
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The fixtures create many users; a slow hash buys nothing in tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

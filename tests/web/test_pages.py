@@ -254,7 +254,7 @@ def test_create_agency_through_form_is_audited_as_ui(client_for, users, world, r
     )
     created = Agency.objects.get(name="大足区教育委员会")
     assert r.status_code == 302 and r["Location"] == f"/org/agencies/{created.pk}/"
-    assert created.get_parent() == world["A"]
+    assert Agency.objects.get_parent(created) == world["A"]
     change = ObjectChange.objects.get(
         content_type=ContentType.objects.get_for_model(Agency), object_id=str(created.pk)
     )

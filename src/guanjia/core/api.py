@@ -4,7 +4,7 @@ indicators. Every query starts from `restrict()`; every write goes through servi
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Length, Substr
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import services
@@ -146,7 +146,7 @@ def create_agency(request, data: AgencyIn):
     agency = services.create_agency(
         request.user, parent=parent, region=_region(data.region), **fields
     )
-    return 201, get_object_or_404(_agency_queryset(request), pk=agency.pk)
+    return Status(201, get_object_or_404(_agency_queryset(request), pk=agency.pk))
 
 
 @router.patch("/agencies/{agency_id}", response={200: AgencyOut, **WRITE_ERRORS}, tags=["组织"])
@@ -170,7 +170,7 @@ def move_agency(request, agency_id: int, data: MoveIn):
 @router.delete("/agencies/{agency_id}", response={204: None, **WRITE_ERRORS}, tags=["组织"])
 def delete_agency(request, agency_id: int):
     services.delete_agency(request.user, _agency(request, agency_id, "delete"))
-    return 204, None
+    return Status(204, None)
 
 
 # -- collaboration groups -----------------------------------------------------------------
@@ -213,7 +213,7 @@ def create_group(request, data: GroupIn):
         agency=_agency(request, data.agency_id),
         members=_agencies_by_id(request, data.member_ids),
     )
-    return 201, get_object_or_404(_groups(request), pk=group.pk)
+    return Status(201, get_object_or_404(_groups(request), pk=group.pk))
 
 
 @router.patch("/groups/{group_id}", response={200: GroupOut, **WRITE_ERRORS}, tags=["组织"])
@@ -228,7 +228,7 @@ def update_group(request, group_id: int, data: GroupPatch):
 @router.delete("/groups/{group_id}", response={204: None, **WRITE_ERRORS}, tags=["组织"])
 def delete_group(request, group_id: int):
     services.delete_group(request.user, get_object_or_404(_groups(request, "delete"), pk=group_id))
-    return 204, None
+    return Status(204, None)
 
 
 # -- roles --------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def create_role(request, data: RoleIn):
         custom_agencies=_agencies_by_id(request, data.custom_agency_ids),
         **fields,
     )
-    return 201, get_object_or_404(_roles(request), pk=role.pk)
+    return Status(201, get_object_or_404(_roles(request), pk=role.pk))
 
 
 @router.patch("/roles/{role_id}", response={200: RoleOut, **WRITE_ERRORS}, tags=["系统"])
@@ -276,7 +276,7 @@ def update_role(request, role_id: int, data: RolePatch):
 @router.delete("/roles/{role_id}", response={204: None, **WRITE_ERRORS}, tags=["系统"])
 def delete_role(request, role_id: int):
     services.delete_role(request.user, get_object_or_404(_roles(request, "delete"), pk=role_id))
-    return 204, None
+    return Status(204, None)
 
 
 # -- users --------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def create_user(request, data: UserIn):
         is_active=data.is_active,
         roles=_roles_by_key(request, data.role_keys),
     )
-    return 201, get_object_or_404(_users(request), pk=user.pk)
+    return Status(201, get_object_or_404(_users(request), pk=user.pk))
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **WRITE_ERRORS}, tags=["系统"])
@@ -359,14 +359,14 @@ def list_tokens(request):
 def create_token(request, data: TokenIn):
     token, raw = services.create_token(request.user, request.user, data.name, data.expires_at)
     token.token = raw
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: Error}, tags=["系统"])
 def revoke_token(request, token_id: int):
     token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=token_id)
     services.revoke_token(request.user, token)
-    return 204, None
+    return Status(204, None)
 
 
 # -- audit --------------------------------------------------------------------------------
@@ -407,11 +407,11 @@ def indicator_value(request, key: str, agency: int, period: str, include_below: 
     try:
         ind = get_indicator(key)
     except KeyError as e:
-        return 404, {"detail": str(e)}
+        return Status(404, {"detail": str(e)})
     try:
         p = Period.parse(period)
     except ValueError as e:
-        return 422, {"detail": str(e)}
+        return Status(422, {"detail": str(e)})
     target = _agency(request, agency)
     scope = IndicatorScope(target, include_below, request.user)
     return {

@@ -121,7 +121,7 @@ class Agency(MP_Node, ScopedModel, ChangeLogged):
 
     @property
     def parent_id(self) -> int | None:
-        parent = self.get_parent()
+        parent = type(self).objects.get_parent(self)
         return parent.pk if parent else None
 
 
@@ -269,7 +269,27 @@ class ApiToken(ScopedModel, ChangeLogged):
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class ObjectChange(ScopedModel):
+class AuditRecord(ScopedModel):
+    """What every log row has: when, who, under which agency. Readable within the data
+    scope of the "audit" domain; "only own records" means rows about one's own actions."""
+
+    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_domain = "audit"
+    scope_owner_field = "user"
+
+    class Meta:
+        abstract = True
+        ordering = ["-time", "-pk"]
+
+
+class ObjectChange(AuditRecord):
     """One create/update/delete of one object: the audit trail (NetBox's ObjectChange)."""
 
     class Action(models.TextChoices):
@@ -277,10 +297,6 @@ class ObjectChange(ScopedModel):
         UPDATE = "update", _("修改")
         DELETE = "delete", _("删除")
 
-    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     user_name = models.CharField(_("操作人"), max_length=150)
     request_id = models.CharField(_("请求编号"), max_length=36, db_index=True, blank=True)
     source = models.CharField(_("来源"), max_length=16)  # ui / api / cli / import / system
@@ -288,33 +304,19 @@ class ObjectChange(ScopedModel):
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(_("对象"), max_length=200)
-    agency = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     before = models.JSONField(_("修改前"), null=True, blank=True)
     after = models.JSONField(_("修改后"), null=True, blank=True)
 
-    scope_domain = "audit"
-    scope_owner_field = "user"
-
-    class Meta:
+    class Meta(AuditRecord.Meta):
         verbose_name = _("变更记录")
         verbose_name_plural = _("变更记录")
-        ordering = ["-time", "-pk"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
 
-class OperationLog(ScopedModel):
+class OperationLog(AuditRecord):
     """操作日志: every state-changing request, whatever it changed (RuoYi's sys_oper_log)."""
 
-    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     user_name = models.CharField(_("操作人"), max_length=150, blank=True)
-    agency = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     request_id = models.CharField(_("请求编号"), max_length=36, db_index=True)
     method = models.CharField(_("方法"), max_length=8)
     path = models.CharField(_("地址"), max_length=255)
@@ -323,38 +325,23 @@ class OperationLog(ScopedModel):
     duration_ms = models.PositiveIntegerField(_("耗时(毫秒)"))
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
 
-    scope_domain = "audit"
-    scope_owner_field = "user"
-
-    class Meta:
+    class Meta(AuditRecord.Meta):
         verbose_name = _("操作日志")
         verbose_name_plural = _("操作日志")
-        ordering = ["-time", "-pk"]
 
 
-class LoginLog(ScopedModel):
+class LoginLog(AuditRecord):
     """登录日志: successful and failed logins, and lockouts."""
 
-    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     username = models.CharField(_("登录名"), max_length=150)
-    user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    agency = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     success = models.BooleanField(_("成功"))
     message = models.CharField(_("说明"), max_length=128, blank=True)
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     user_agent = models.CharField(_("浏览器"), max_length=255, blank=True)
 
-    scope_domain = "audit"
-    scope_owner_field = "user"
-
-    class Meta:
+    class Meta(AuditRecord.Meta):
         verbose_name = _("登录日志")
         verbose_name_plural = _("登录日志")
-        ordering = ["-time", "-pk"]
 
 
 class Heartbeat(models.Model):

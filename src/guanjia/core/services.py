@@ -44,6 +44,16 @@ def _check_and_delete(actor, obj) -> None:
     obj.delete()
 
 
+def _new_or_changed(actor, model, obj, fields: dict):
+    """A new unsaved object, or `obj` with `fields` set once the actor may change it."""
+    if obj is None:
+        return model(**fields), "add"
+    ensure_in_scope(actor, obj, "change")
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    return obj, "change"
+
+
 def _clean(obj, exclude=None) -> None:
     obj.full_clean(exclude=exclude, validate_unique=True)
 
@@ -61,7 +71,11 @@ def load_regions(rows: list[dict]) -> int:
                 continue
             fields = {"code": row["code"], "name": row["name"], "level": row["level"]}
             parent = by_code.get(row["parent"]) if row.get("parent") else None
-            region = parent.add_child(**fields) if parent else Region.add_root(**fields)
+            region = (
+                Region.objects.add_child(parent, fields)
+                if parent
+                else Region.objects.add_root(fields)
+            )
             by_code[region.code] = region
             created += 1
     return created
@@ -79,7 +93,9 @@ def create_agency(actor, *, parent: Agency | None = None, **fields) -> Agency:
     _clean(candidate, exclude=["path", "depth", "numchild"])
     with transaction.atomic():
         agency = (
-            parent.add_child(instance=candidate) if parent else Agency.add_root(instance=candidate)
+            Agency.objects.add_child(parent, instance=candidate)
+            if parent
+            else Agency.objects.add_root(instance=candidate)
         )
         ensure_in_scope(actor, agency, "add")
     return agency
@@ -109,9 +125,9 @@ def move_agency(actor, agency: Agency, new_parent: Agency | None) -> Agency:
         before = serialize(agency)
         # treebeard moves with bulk SQL (no save signals), so the change is recorded here.
         if new_parent is None:
-            agency.move(Agency.get_last_root_node(), "last-sibling")
+            Agency.objects.move(agency, Agency.objects.get_last_root_node(), "last-sibling")
         else:
-            agency.move(new_parent, "last-child")
+            Agency.objects.move(agency, new_parent, "last-child")
         agency = Agency.objects.get(pk=agency.pk)
         record(agency, "update", before, serialize(agency))
         ensure_in_scope(actor, agency, "change")
@@ -121,7 +137,7 @@ def move_agency(actor, agency: Agency, new_parent: Agency | None) -> Agency:
 def delete_agency(actor, agency: Agency) -> None:
     _require(actor, Agency, "delete")
     with transaction.atomic():
-        if agency.get_children_count():
+        if Agency.objects.get_children_count(agency):
             raise ValidationError(_("该单位下还有下级单位，不能删除"))
         _check_and_delete(actor, agency)
 
@@ -132,15 +148,9 @@ def delete_agency(actor, agency: Agency) -> None:
 def save_group(
     actor, group: CollaborationGroup | None = None, *, members=None, **fields
 ) -> CollaborationGroup:
-    action = "add" if group is None else "change"
-    _require(actor, CollaborationGroup, action)
+    _require(actor, CollaborationGroup, "add" if group is None else "change")
     with transaction.atomic():
-        if group is None:
-            group = CollaborationGroup(**fields)
-        else:
-            ensure_in_scope(actor, group, "change")
-            for name, value in fields.items():
-                setattr(group, name, value)
+        group, action = _new_or_changed(actor, CollaborationGroup, group, fields)
         _clean(group)
         group.save()
         if members is not None:
@@ -159,15 +169,9 @@ def delete_group(actor, group: CollaborationGroup) -> None:
 
 
 def save_role(actor, role: Role | None = None, *, custom_agencies=None, **fields) -> Role:
-    action = "add" if role is None else "change"
-    _require(actor, Role, action)
+    _require(actor, Role, "add" if role is None else "change")
     with transaction.atomic():
-        if role is None:
-            role = Role(**fields)
-        else:
-            ensure_in_scope(actor, role, "change")
-            for name, value in fields.items():
-                setattr(role, name, value)
+        role, action = _new_or_changed(actor, Role, role, fields)
         if actor is not None and not actor.is_superuser:
             _refuse_escalation(actor, role.permissions)
         _clean(role)

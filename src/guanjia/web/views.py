@@ -163,7 +163,7 @@ def agency_detail(request, pk):
     user = request.user
     visible = visible_agencies(user)
     agency = get_object_or_404(visible.select_related("region"), pk=pk)
-    ancestors = list(agency.get_ancestors())
+    ancestors = list(Agency.objects.get_ancestors(agency))
     seen = set(visible.filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True))
     groups = (
         CollaborationGroup.objects.restrict(user)
@@ -235,6 +235,7 @@ def group_list(request):
         CollaborationGroup.objects.restrict(request.user)
         .select_related("agency")
         .annotate(member_count=Count("members"))
+        .order_by("name")
     )
     if form.is_valid() and (q := form.cleaned_data["q"].strip()):
         groups = groups.filter(Q(name__contains=q) | Q(description__contains=q))
@@ -383,6 +384,7 @@ def role_list(request):
         Role.objects.restrict(request.user)
         .select_related("agency")
         .annotate(user_count=Count("users"))
+        .order_by("key")
     )
     editable = set(Role.objects.restrict(request.user, "change").values_list("pk", flat=True))
     return render(
