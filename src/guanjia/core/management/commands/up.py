@@ -107,8 +107,12 @@ class Supervisor:
                 str(settings.HOME / "run" / "access.log"),
             ]
         )
+        # The worker reports every task it runs; that goes to a log file, not the console.
+        worker_log = open(settings.HOME / "run" / "worker.log", "a")
         self.children["worker"] = subprocess.Popen(
-            [
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+            args=[
                 python,
                 "-m",
                 "guanjia.cli",
@@ -118,7 +122,7 @@ class Supervisor:
                 "--no-startup-delay",
                 "--worker-id",
                 f"up-{os.getpid()}",
-            ]
+            ],
         )
         self.command.stdout.write(
             self.command.style.SUCCESS(
