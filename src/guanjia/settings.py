@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "guanjia.core",
+    "guanjia.standards",
     "guanjia.web",
     "guanjia.demo",
 ]
