@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
 from guanjia.core.api import router as core_router
+from guanjia.standards.api import router as standards_router
 from guanjia.core.services import user_for_token
 
 
@@ -29,6 +30,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/", core_router)
+api.add_router("/standards", standards_router)
 
 
 def _messages(exc: ValidationError):
