@@ -7,8 +7,8 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
 from guanjia.core.api import router as core_router
-from guanjia.standards.api import router as standards_router
 from guanjia.core.services import user_for_token
+from guanjia.standards.api import router as standards_router
 
 
 class BearerToken(HttpBearer):
