@@ -12,11 +12,15 @@ def main(argv: list[str] | None = None) -> None:
     argv[0] = "guanjia"
     from django.core.management import ManagementUtility
 
+    from guanjia.core.context import acting_as
+
     utility = ManagementUtility(argv)
     if len(argv) < 2 or (argv[1] in ("help", "--help", "-h") and len(argv) == 2):
         sys.stdout.write(_help(utility) + "\n")
         return
-    utility.execute()
+    # What a command writes is audited as "cli", under one request id for the whole run.
+    with acting_as(source="cli"):
+        utility.execute()
 
 
 def _help(utility) -> str:

@@ -158,6 +158,8 @@ STORAGES = {
 # before `collectstatic`; `guanjia up` still collects for the compressed copies.
 WHITENOISE_USE_FINDERS = True
 
+NINJA_PAGINATION_MAX_LIMIT = 500  # the largest API page (core.api.LimitOffset caps ?limit=)
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("GUANJIA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

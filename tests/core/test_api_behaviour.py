@@ -8,7 +8,7 @@ from django.test import Client
 from guanjia.core import services
 from guanjia.core.models import Agency, ObjectChange
 
-from ..conftest import api_client, make_user
+from ..conftest import api_client, make_role, make_user
 from .conftest import call, snapshot
 
 V1 = "/api/v1"
@@ -190,3 +190,59 @@ def test_escalation_through_the_api_is_403(world, users):
     r = call(client, "PATCH", f"{V1}/users/{admin.pk}", {"role_keys": ["role_all"]})
     assert r.status_code == 403, r.content
     assert snapshot() == before
+
+
+def test_a_huge_limit_gives_the_largest_page(users, world):
+    from django.contrib.contenttypes.models import ContentType
+
+    agency_type = ContentType.objects.get_for_model(Agency)
+    ObjectChange.objects.bulk_create(
+        ObjectChange(
+            user_name="import",
+            source="import",
+            action="update",
+            content_type=agency_type,
+            object_id=str(world["A"].pk),
+            object_repr=str(world["A"]),
+            agency=world["A"],
+        )
+        for _ in range(520)
+    )
+    client = api_client(users["all"])
+    r = client.get(f"{V1}/audit/changes?limit=100000")
+    assert r.status_code == 200, r.content
+    assert len(r.json()["items"]) == settings.NINJA_PAGINATION_MAX_LIMIT == 500
+    assert r.json()["count"] > 520
+    assert len(client.get(f"{V1}/audit/changes?limit=7").json()["items"]) == 7
+
+
+def test_health_does_not_show_database_errors(db, monkeypatch, caplog):
+    from guanjia.core import health
+
+    class Unreachable:
+        vendor = "postgresql"
+
+        def cursor(self):
+            raise RuntimeError("connection to server at 10.0.0.5 failed: password for gj_admin")
+
+    monkeypatch.setattr(health, "connection", Unreachable())
+    r = Client().get("/healthz")
+    assert r.status_code == 503
+    assert r.json()["components"]["database"]["state"] == "down"
+    assert "10.0.0.5" not in r.content.decode() and "gj_admin" not in r.content.decode()
+    assert "10.0.0.5" in caplog.text  # the operator finds it in the log
+
+
+def test_users_list_only_roles_the_caller_may_see(users, world):
+    """And a PATCH of role_keys keeps the roles the caller cannot see."""
+    hidden = services.save_role(
+        None, key="b_only", name="成都角色", permissions=["org.view"], agency=world["B"]
+    )
+    shown = make_role("a_clerk", permissions=["org.view"])
+    target = make_user("two_roles", world["A"], hidden, shown)
+    client = api_client(users["agency_and_below"])
+    r = client.get(f"{V1}/users/{target.pk}")
+    assert r.json()["roles"] == ["a_clerk"]
+    r = call(client, "PATCH", f"{V1}/users/{target.pk}", {"role_keys": []})
+    assert r.status_code == 200, r.content
+    assert list(target.roles.all()) == [hidden]

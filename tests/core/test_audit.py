@@ -1,13 +1,22 @@
 """The audit trail: change records (before/after, user, request id, agency, source), the
 operation log of state-changing requests, the login log, and lockout after failures."""
 
+import json
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
 from guanjia.core import services
 from guanjia.core.context import acting_as
-from guanjia.core.models import Agency, CollaborationGroup, LoginLog, ObjectChange, OperationLog
+from guanjia.core.models import (
+    Agency,
+    CollaborationGroup,
+    LoginLog,
+    ObjectChange,
+    OperationLog,
+    User,
+)
 
 from ..conftest import PASSWORD, api_client, make_role
 from .conftest import call, sign_in
@@ -114,7 +123,8 @@ def test_api_user_role_change_is_recorded(client_, admin, users, world):
     assert (change.source, change.user, change.agency_id) == ("api", admin, world["A"].pk)
     assert change.before["roles"] == []
     assert change.after["roles"] == [clerk.pk]
-    assert "password" not in change.after
+    stored = User.objects.get(pk=colleague.pk).password
+    assert stored not in json.dumps(change.after)  # the hash is never in the trail
 
 
 def test_refused_api_write_leaves_no_change_record(client_, world):
@@ -185,7 +195,8 @@ def test_state_changing_requests_are_logged(client_, admin, world):
     )
     assert (log.user, log.user_name, log.agency_id) == (admin, admin.username, world["A"].pk)
     assert log.ip == "127.0.0.1"
-    assert log.view_name == "api-v1:update_agency"  # not the path's first operation (GET)
+    # The method and the route: not the name of the path's first operation (GET).
+    assert log.view_name == "PATCH api/v1/agencies/<agency_id>"
 
 
 def test_refused_requests_are_logged_too(client_, world):
@@ -309,3 +320,25 @@ def test_group_creation_is_filed_under_the_convener(world):
     assert {(c.source, c.agency_id) for c in rows} == {("import", world["B"].pk)}
     assert rows[-1].after["members"] == [world["A"].pk]
     assert CollaborationGroup.objects.get(pk=group.pk).members.get() == world["A"]
+
+
+def test_a_password_reset_is_recorded_without_the_hash(users):
+    clerk = users["norole"]
+    services.update_user(None, User.objects.get(pk=clerk.pk), password="Reset-Pass-2026x")
+    change = changes_of(clerk).last()
+    stored = User.objects.get(pk=clerk.pk).password
+    assert change.action == "update"
+    assert change.before["password"] != change.after["password"]
+    assert len(change.after["password"]) == 12  # a fingerprint of the hash, not the hash
+    assert stored not in json.dumps(change.before) + json.dumps(change.after)
+
+
+def test_a_user_leaving_an_agency_is_filed_under_the_agency_left(users, world):
+    """The old agency's auditors see the user go (the new agency sees the user itself)."""
+    clerk = User.objects.get(pk=users["norole"].pk)
+    services.update_user(None, clerk, agency=Agency.objects.get(pk=world["B"].pk))
+    change = changes_of(clerk).last()
+    assert (change.before["agency_id"], change.after["agency_id"]) == (world["A"].pk, world["B"].pk)
+    assert change.agency_id == world["A"].pk
+    auditor = users["agency"]  # "*" on own agency A
+    assert ObjectChange.objects.restrict(auditor).filter(pk=change.pk).exists()

@@ -15,8 +15,9 @@ from guanjia.core.indicator_registry import (
     indicator,
 )
 from guanjia.core.models import Agency, LoginLog, User
+from guanjia.core.scope import DataScope
 
-from ..conftest import api_client, make_user
+from ..conftest import api_client, make_role, make_user
 
 V1 = "/api/v1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -129,7 +130,9 @@ def org(world, users, regions):
         (clerk, february, True),
         (users["all"], march, False),  # a failure is not activity
     ]:
-        log = LoginLog.objects.create(username=user.username, user=user, success=ok)
+        log = LoginLog.objects.create(  # filed under the user's agency, as a login is
+            username=user.username, user=user, agency_id=user.agency_id, success=ok
+        )
         LoginLog.objects.filter(pk=log.pk).update(time=when)
     return {"A2": a2, "clerk": clerk}
 
@@ -201,3 +204,23 @@ def test_unknown_indicator_and_bad_period(users, world):
     client = api_client(users["agency"])
     assert value(client, "org.nothing", world["A"].pk).status_code == 404
     assert value(client, "org.agency_count", world["A"].pk, period="2026-13").status_code == 422
+
+
+def test_indicators_count_only_what_the_caller_may_list(users, world, org):
+    """Reading the organisation ("org.view") does not open users or the login log."""
+    reader = make_user("org_reader", world["A"], make_role("org_all", DataScope.ALL, ["org.view"]))
+    client = api_client(reader)
+    assert client.get(f"{V1}/users").json()["count"] == 0
+    assert value(client, "org.user_count", world["A"].pk).json()["value"] == 0
+    assert value(client, "org.active_user_share", world["A"].pk).json()["value"] is None
+    # With the users but not the login log: users are counted, logins are not.
+    viewer = make_user(
+        "user_viewer", world["A"], make_role("sys_view", DataScope.ALL, ["system.view", "org.view"])
+    )
+    scope = IndicatorScope(Agency.objects.get(pk=world["A"].pk), True, viewer)
+    _active, people = expected_in_tree(world["A"])
+    assert get_indicator("org.user_count").compute(scope, Period.parse("2026-03")) == len(people)
+    share = get_indicator("org.active_user_share").compute(scope, Period.parse("2026-03"))
+    assert share == 0
+    assert scope.restrict(LoginLog).count() == 0
+    assert IndicatorScope(world["A"]).restrict(LoginLog).count() == LoginLog.objects.count()

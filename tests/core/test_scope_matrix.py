@@ -19,6 +19,14 @@ from guanjia.core.models import ApiToken, ObjectChange, Region
 from guanjia.core.scope import DataScope
 
 from ..conftest import PASSWORD, api_client, make_role, make_user
+from ..standards.analysis_scope import AnalysisOfB, DraftCheckAgainstB
+from ..standards.library_scope import (
+    LibraryDetail,
+    LibraryListing,
+    LibraryUpload,
+    LibraryWrite,
+)
+from ..standards.search_fixtures import SearchScopeCase
 from .conftest import call, snapshot
 
 V1 = "/api/v1"
@@ -259,6 +267,30 @@ MATRIX = {
     ("GET", "/indicators"): Catalog(f"{V1}/indicators"),
     ("GET", "/indicators/{key}/value"): Detail(
         V1 + "/indicators/org.agency_count/value?agency={B}&period=2026-03"
+    ),
+    ("GET", "/standards/search"): SearchScopeCase(),
+    ("GET", "/standards/compare"): AnalysisOfB(
+        V1 + "/standards/compare?a={a}&b={b}", V1 + "/standards/compare?a={b}&b={a}"
+    ),
+    ("GET", "/standards/{standard_id}/requirements"): AnalysisOfB(
+        V1 + "/standards/{b}/requirements"
+    ),
+    ("GET", "/standards/{standard_id}/check"): AnalysisOfB(V1 + "/standards/{b}/check"),
+    ("POST", "/standards/check"): DraftCheckAgainstB(),
+    ("GET", "/standards"): LibraryListing(),
+    ("GET", "/standards/{standard_id}"): LibraryDetail(V1 + "/standards/{private}"),
+    ("GET", "/standards/by-code/{code}"): LibraryDetail(V1 + "/standards/by-code/{private_code}"),
+    ("GET", "/standards/{standard_id}/clauses"): LibraryDetail(V1 + "/standards/{private}/clauses"),
+    ("GET", "/standards/{standard_id}/sts"): LibraryDetail(V1 + "/standards/{private}/sts"),
+    ("POST", "/standards/import"): LibraryUpload(),
+    ("PATCH", "/standards/{standard_id}"): LibraryWrite(
+        ("PATCH", V1 + "/standards/{private}", {"title": "越权改名"}),
+        ("PATCH", V1 + "/standards/{public}", {"is_public": False}),
+        ("PATCH", V1 + "/standards/{private}", {"is_public": True}),
+    ),
+    ("DELETE", "/standards/{standard_id}"): LibraryWrite(
+        ("DELETE", V1 + "/standards/{private}", None),
+        ("DELETE", V1 + "/standards/{public}", None),
     ),
 }
 

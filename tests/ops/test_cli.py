@@ -64,3 +64,18 @@ def test_help_lists_guanjia_commands_first(capsys):
     assert ours < out.index("[auth]")
     for command in ("up", "demo", "token", "indicators", "backup", "restore"):
         assert f"\n    {command} " in out[ours : out.index("[auth]")]
+
+
+def test_what_a_command_writes_is_audited_as_cli_under_one_run_id(transactional_db, world):
+    # (transactional: a command run from the command line closes the connections at its end)
+    code = (
+        "from guanjia.core import services; from guanjia.core.models import Agency; "
+        f"a = Agency.objects.get(pk={world['A'].pk}); "
+        "services.update_agency(None, a, address='棠香街道'); "
+        "services.update_agency(None, a, contact_person='王五')"
+    )
+    main(["guanjia", "shell", "--no-imports", "-c", code])
+    rows = list(ObjectChange.objects.filter(object_id=str(world["A"].pk), action="update"))
+    assert len(rows) == 2
+    assert {(c.source, c.user_name) for c in rows} == {("cli", "cli")}
+    assert len({c.request_id for c in rows}) == 1

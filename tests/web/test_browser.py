@@ -10,7 +10,7 @@ from ..conftest import PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("GUANJIA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -20,15 +20,26 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
+
+
+def browser_required() -> bool:
+    """In CI and under scripts/test a missing browser is a failure, not a quiet skip."""
+    return os.environ.get("CI") == "true" or os.environ.get("GUANJIA_REQUIRE_BROWSER") == "1"
+
+
+def no_browser(reason: str):
+    (pytest.fail if browser_required() else pytest.skip)(reason)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        no_browser(f"Debian's chromium is not installed ({CHROMIUM})")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        no_browser("playwright is not installed")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

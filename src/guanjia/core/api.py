@@ -1,10 +1,10 @@
 """REST API of the organisation: regions, agencies, groups, roles, users, tokens, audit,
 indicators. Every query starts from `restrict()`; every write goes through services."""
 
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import Length, Substr
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
+from ninja.conf import settings as ninja_settings
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import services
@@ -52,6 +52,18 @@ from .schemas import (
 )
 
 router = Router()
+
+
+class LimitOffset(LimitOffsetPagination):
+    """ninja's limit/offset pages, but a ?limit= above NINJA_PAGINATION_MAX_LIMIT gives
+    that many rows instead of ninja's 422: a program asking for "everything" gets the
+    largest page and the count, and pages on."""
+
+    class Input(Schema):
+        limit: int = Field(ninja_settings.PAGINATION_PER_PAGE, ge=1)
+        offset: int = Field(0, ge=0)
+
+
 WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
 
 
@@ -80,18 +92,12 @@ def _region(code: str) -> Region:
 
 
 @router.get("/regions", response=list[RegionOut], tags=["组织"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_regions(
     request, parent: str | None = None, level: str | None = None, search: str | None = None
 ):
     """GB/T 2260 行政区划。`parent` 为上级代码（只列直接下级）。"""
-    qs = scoped(request, Region).annotate(
-        parent_code=Subquery(
-            Region.objects.filter(
-                path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - 4)
-            ).values("code")[:1]
-        )
-    )
+    qs = scoped(request, Region).with_parent("code", "parent_code")
     if parent:
         node = _region(parent)
         qs = qs.filter(path__startswith=node.path, depth=node.depth + 1)
@@ -106,18 +112,11 @@ def list_regions(
 
 
 def _agency_queryset(request, action="view"):
-    parent = Agency.objects.filter(
-        path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Agency.steplen)
-    )
-    return (
-        scoped(request, Agency, action)
-        .select_related("region")
-        .annotate(parent_pk=Subquery(parent.values("pk")[:1]))
-    )
+    return scoped(request, Agency, action).select_related("region").with_parent("pk", "parent_pk")
 
 
 @router.get("/agencies", response=list[AgencyOut], tags=["组织"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_agencies(request, filters: Query[AgencyFilter]):
     qs = _agency_queryset(request)
     if filters.search:
@@ -142,7 +141,7 @@ def get_agency(request, agency_id: int):
 @router.post("/agencies", response={201: AgencyOut, **WRITE_ERRORS}, tags=["组织"])
 def create_agency(request, data: AgencyIn):
     fields = data.dict(exclude={"parent_id", "region"})
-    parent = _agency(request, data.parent_id) if data.parent_id else None
+    parent = _agency(request, data.parent_id, "add") if data.parent_id else None
     agency = services.create_agency(
         request.user, parent=parent, region=_region(data.region), **fields
     )
@@ -162,7 +161,7 @@ def update_agency(request, agency_id: int, data: AgencyPatch):
 @router.post("/agencies/{agency_id}/move", response={200: AgencyOut, **WRITE_ERRORS}, tags=["组织"])
 def move_agency(request, agency_id: int, data: MoveIn):
     agency = _agency(request, agency_id, "change")
-    parent = _agency(request, data.parent_id) if data.parent_id else None
+    parent = _agency(request, data.parent_id, "change") if data.parent_id else None
     services.move_agency(request.user, agency, parent)
     return get_object_or_404(_agency_queryset(request), pk=agency_id)
 
@@ -185,7 +184,7 @@ def _groups(request, action="view"):
 
 
 @router.get("/groups", response=list[GroupOut], tags=["组织"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_groups(request, search: str | None = None, member: int | None = None):
     qs = _groups(request)
     if search:
@@ -239,7 +238,7 @@ def _roles(request, action="view"):
 
 
 @router.get("/roles", response=list[RoleOut], tags=["系统"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_roles(request):
     return _roles(request)
 
@@ -283,7 +282,9 @@ def delete_role(request, role_id: int):
 
 
 def _users(request, action="view"):
-    return scoped(request, User, action).select_related("agency").prefetch_related("roles")
+    # Roles are listed as far as the caller may see them (not other agencies' roles).
+    roles = Prefetch("roles", queryset=scoped(request, Role))
+    return scoped(request, User, action).select_related("agency").prefetch_related(roles)
 
 
 def _roles_by_key(request, keys: list[str]) -> list[Role]:
@@ -296,7 +297,7 @@ def _roles_by_key(request, keys: list[str]) -> list[Role]:
 
 
 @router.get("/users", response=list[UserOut], tags=["系统"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_users(request, filters: Query[UserFilter]):
     qs = _users(request)
     if filters.search:
@@ -336,11 +337,14 @@ def create_user(request, data: UserIn):
 
 @router.patch("/users/{user_id}", response={200: UserOut, **WRITE_ERRORS}, tags=["系统"])
 def update_user(request, user_id: int, data: UserPatch):
-    user = get_object_or_404(_users(request, "change"), pk=user_id)
+    user = get_object_or_404(scoped(request, User, "change"), pk=user_id)  # all its roles
     fields = data.dict(exclude_unset=True, exclude={"role_keys", "agency_id", "password"})
     if data.agency_id is not None:
         fields["agency"] = _agency(request, data.agency_id)
-    roles = None if data.role_keys is None else _roles_by_key(request, data.role_keys)
+    roles = None
+    if data.role_keys is not None:  # roles the caller cannot see are kept as they are
+        hidden = Role.objects.filter(users=user).exclude(pk__in=scoped(request, Role).values("pk"))
+        roles = _roles_by_key(request, data.role_keys) + list(hidden)
     services.update_user(request.user, user, roles=roles, password=data.password, **fields)
     return get_object_or_404(_users(request), pk=user_id)
 
@@ -349,7 +353,7 @@ def update_user(request, user_id: int, data: UserPatch):
 
 
 @router.get("/tokens", response=list[TokenOut], tags=["系统"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_tokens(request):
     # The caller's own credentials, not agency data: everyone manages their own tokens.
     return ApiToken.objects.filter(user=request.user).order_by("-created_at")
@@ -373,19 +377,19 @@ def revoke_token(request, token_id: int):
 
 
 @router.get("/audit/changes", response=list[ChangeOut], tags=["审计"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_changes(request, filters: Query[ChangeFilter]):
     return filters.filter(scoped(request, ObjectChange).select_related("content_type"))
 
 
 @router.get("/audit/operations", response=list[OperationOut], tags=["审计"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_operations(request, filters: Query[OperationFilter]):
     return filters.filter(scoped(request, OperationLog))
 
 
 @router.get("/audit/logins", response=list[LoginOut], tags=["审计"])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_logins(request, filters: Query[LoginFilter]):
     return filters.filter(scoped(request, LoginLog))
 

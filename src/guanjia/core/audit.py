@@ -3,6 +3,7 @@ ObjectChange with before/after JSON (NetBox's change logging), plus the login lo
 
 from __future__ import annotations
 
+import hashlib
 import json
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,13 +29,20 @@ def paused():
         _paused.reset(token)
 
 
+def fingerprint(value) -> str | None:
+    """A short digest that shows a secret changed without revealing it."""
+    return hashlib.sha256(str(value).encode()).hexdigest()[:12] if value else None
+
+
 def serialize(obj) -> dict:
-    """Field values as JSON-safe data; many-to-many fields as sorted primary keys."""
+    """Field values as JSON-safe data; many-to-many fields as sorted primary keys; fields in
+    `audit_fingerprint` (the password hash) as a fingerprint, so a reset shows as a change."""
     data = {}
     for f in obj._meta.concrete_fields:
-        if f.name in obj.audit_exclude:
-            continue
-        data[f.attname] = f.value_from_object(obj)
+        if f.name in obj.audit_fingerprint:
+            data[f.attname] = fingerprint(f.value_from_object(obj))
+        elif f.name not in obj.audit_exclude:
+            data[f.attname] = f.value_from_object(obj)
     if obj.pk:
         for f in obj._meta.many_to_many:
             if f.name not in obj.audit_exclude:
@@ -55,12 +63,24 @@ def _surviving_agency_id(obj, agency_id: int | None) -> int | None:
     return None
 
 
+def _agency_left(obj, before: dict | None, agency_id: int | None) -> int | None:
+    """An update that moves an object to another agency (a user changing agency) is filed
+    under the agency it left: that agency's auditors see it go, and the new agency's see the
+    object itself. One record, not two: its before/after already shows both agencies."""
+    field = obj.scope_agency_field
+    if not field or "__" in field or not before:
+        return agency_id
+    return before.get(f"{field}_id", agency_id) or agency_id
+
+
 def record(obj, action: str, before: dict | None, after: dict | None) -> ObjectChange:
     actor = current_actor()
     user = actor.current_user()
     agency_id = obj.audit_agency_id()
     if action == "delete":
         agency_id = _surviving_agency_id(obj, agency_id)
+    elif action == "update":
+        agency_id = _agency_left(obj, before, agency_id)
     return ObjectChange.objects.create(
         user=user if user is not None and user.pk else None,
         user_name=(user.get_username() if user is not None else actor.source),

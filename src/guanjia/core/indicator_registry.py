@@ -7,6 +7,11 @@ An app declares what it measures in its `indicators.py`:
 
 Standards carry requirements on these keys; evaluation computes them per agency and period.
 A function returns None when there is no data (a verdict of "no-data", never a zero).
+
+An indicator reads every model through `scope.restrict(Model)` (and agencies through
+`scope.agencies()`), never `Model.objects` directly: that is the caller's data scope for
+that model's domain, so nobody learns through an indicator what they may not list
+(a user without "system.view" counts no users, one without "audit.view" no logins).
 """
 
 from __future__ import annotations
@@ -91,10 +96,16 @@ class IndicatorScope:
     include_below: bool = True
     user: object | None = None
 
+    def restrict(self, model, action: str = "view"):
+        """`model`'s rows the scope's user may see (all of them for the system itself)."""
+        if self.user is None:
+            return model.objects.all()
+        return model.objects.restrict(self.user, action)
+
     def agencies(self):
         from .models import Agency
 
-        qs = Agency.objects.all() if self.user is None else Agency.objects.restrict(self.user)
+        qs = self.restrict(Agency)
         if self.include_below:
             return qs.filter(path__startswith=self.agency.path)
         return qs.filter(pk=self.agency.pk)

@@ -25,7 +25,7 @@ def agency_count(scope: IndicatorScope, period: Period) -> float:
 )
 def user_count(scope: IndicatorScope, period: Period) -> float:
     """Active user accounts belonging to agencies in scope."""
-    return User.objects.filter(agency__in=scope.agencies(), is_active=True).count()
+    return scope.restrict(User).filter(agency__in=scope.agencies(), is_active=True).count()
 
 
 @indicator(
@@ -37,13 +37,14 @@ def user_count(scope: IndicatorScope, period: Period) -> float:
 )
 def active_user_share(scope: IndicatorScope, period: Period) -> float | None:
     """Share of active users who logged in at least once in the period."""
-    users = User.objects.filter(agency__in=scope.agencies(), is_active=True)
+    users = scope.restrict(User).filter(agency__in=scope.agencies(), is_active=True)
     total = users.count()
     if not total:
         return None
     start, end = period.bounds()
     active = (
-        LoginLog.objects.filter(success=True, time__gte=start, time__lt=end, user__in=users)
+        scope.restrict(LoginLog)
+        .filter(success=True, time__gte=start, time__lt=end, user__in=users)
         .values("user")
         .distinct()
         .count()

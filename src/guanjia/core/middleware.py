@@ -3,8 +3,6 @@
 import time
 import uuid
 
-from django.urls import Resolver404, resolve
-
 from .context import acting_as
 from .models import OperationLog
 
@@ -12,23 +10,17 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 def _view_name(request) -> str:
-    """The name of the view that served the request. django-ninja routes every method of a
-    path through one view and Django resolves it to the name of the first operation
-    ("get_agency" for a PATCH too), so for the API the operation is looked up by method."""
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
+    """What the operation log calls the function served: the method and the URL pattern
+    ("PATCH api/v1/agencies/<agency_id>"), plus the URL's name outside the API.
+    (django-ninja serves every method of a path through one view, named after the path's
+    first operation, so the API's URL names would mislead.)"""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
         return ""
-    for cell in getattr(match.func, "__closure__", None) or ():
-        try:
-            find = getattr(cell.cell_contents, "_find_operation", None)
-        except ValueError:  # an empty cell
-            continue
-        operation = find(request) if find else None
-        if operation is not None:
-            namespace = f"{match.namespace}:" if match.namespace else ""
-            return namespace + operation.view_func.__name__
-    return match.view_name or ""
+    name = f"{request.method} {match.route}"
+    if match.url_name and not request.path.startswith("/api/"):
+        name += f" ({match.view_name})"
+    return name
 
 
 class RequestContextMiddleware:

@@ -8,7 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -20,6 +21,7 @@ class ChangeLogged(models.Model):
     """Marks a model whose every create/update/delete lands in the audit trail."""
 
     audit_exclude: tuple[str, ...] = ()
+    audit_fingerprint: tuple[str, ...] = ()  # recorded as a short digest (see audit.py)
 
     class Meta:
         abstract = True
@@ -39,7 +41,14 @@ class ChangeLogged(models.Model):
 
 
 class ScopedTreeQuerySet(RestrictedQuerySet, MP_NodeQuerySet):
-    pass
+    def with_parent(self, field: str = "pk", name: str = "parent_pk", among=None):
+        """Annotate `name` with `field` of each node's parent (None for a root), looked up
+        among `among` (default: every node), e.g. `among=visible` gives None where the
+        parent is not visible. One correlated subquery on the materialised path."""
+        among = self.model.objects.all() if among is None else among
+        parent_path = Substr(OuterRef("path"), 1, Length(OuterRef("path")) - self.model.steplen)
+        parent = among.order_by().filter(path=parent_path).values(field)[:1]
+        return self.annotate(**{name: Subquery(parent)})
 
 
 class ScopedTreeManager(MP_NodeManager):
@@ -118,11 +127,6 @@ class Agency(MP_Node, ScopedModel, ChangeLogged):
 
     def __str__(self):
         return self.name
-
-    @property
-    def parent_id(self) -> int | None:
-        parent = type(self).objects.get_parent(self)
-        return parent.pk if parent else None
 
 
 class CollaborationGroup(ScopedModel, ChangeLogged):
@@ -215,7 +219,8 @@ class User(AbstractUser, ScopedModel, ChangeLogged):
 
     scope_domain = "system"
     scope_owner_field = "pk"
-    audit_exclude = ("password", "last_login")
+    audit_exclude = ("last_login",)
+    audit_fingerprint = ("password",)
     objects = UserManager()
 
     class Meta:

@@ -15,6 +15,7 @@ class ClauseDoc:
     title: str = ""  # chapter or clause title when the number is followed by one
     text: str = ""  # the clause's own text (not its children's)
     kind: str = "informative"  # see models.Clause.Kind
+    annex: str = ""  # on an annex heading ("附录A"): "normative" or "informative"
 
     @property
     def depth(self) -> int:
@@ -53,6 +54,7 @@ class StandardDoc:
     terms: list[TermDoc] = field(default_factory=list)
     references: list[ReferenceDoc] = field(default_factory=list)
     source_format: str = ""  # txt, md, docx, sts
+    stage: str = ""  # "" = published; drafting / soliciting / under_review / approved
 
 
 def document_from_standard(standard) -> StandardDoc:
@@ -66,9 +68,10 @@ def document_from_standard(standard) -> StandardDoc:
         issuer=standard.issuer,
         issue_date=standard.issue_date,
         effective_date=standard.effective_date,
-        replaces=[s.code for s in standard.replaces.all()],
+        replaces=_replaced_codes(standard),
+        foreword=standard.foreword,
         clauses=[
-            ClauseDoc(c.number, c.title, c.text, c.kind)
+            ClauseDoc(c.number, c.title, c.text, c.kind, c.annex)
             for c in standard.clauses.order_by("position")
         ],
         terms=[TermDoc(t.number, t.term, t.english, t.definition) for t in standard.terms.all()],
@@ -76,4 +79,15 @@ def document_from_standard(standard) -> StandardDoc:
             ReferenceDoc(r.raw, r.code, r.dated, r.title) for r in standard.references.all()
         ],
         source_format=standard.source_format,
+        stage="" if standard.stage == "published" else standard.stage,
     )
+
+
+def _replaced_codes(standard) -> list[str]:
+    """The codes named in "代替…", whether or not those editions are in the library."""
+    from .codes import parse_code
+
+    keys = standard.replaces_keys.split()
+    codes = [parse_code(k).display for k in keys]
+    codes += [s.code for s in standard.replaces.all() if s.code_key not in keys]
+    return codes

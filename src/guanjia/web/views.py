@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery
-from django.db.models.functions import Length, Substr
+from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -62,10 +62,15 @@ def visible_roots(user):
     """Visible agencies whose parent is not visible (or who have none): the tree's roots.
     A user scoped to "own agency" sees their agency as a root though it has a parent."""
     visible = visible_agencies(user)
-    parent_path = Substr("path", 1, Length("path") - Agency.steplen)
-    return visible.annotate(parent_path=parent_path).exclude(
-        parent_path__in=visible.order_by().values("path")
+    return visible.with_parent("pk", "visible_parent", among=visible).filter(
+        visible_parent__isnull=True
     )
+
+
+def with_visible_roles(users, viewer):
+    """Prefetch each user's roles as far as `viewer` may see them: a page lists no names
+    of roles (other agencies' roles) that the viewer cannot see."""
+    return users.prefetch_related(Prefetch("roles", queryset=Role.objects.restrict(viewer)))
 
 
 # -- home ---------------------------------------------------------------------------------
@@ -178,7 +183,7 @@ def agency_detail(request, pk):
             visible.filter(path__startswith=agency.path, depth=agency.depth + 1), visible
         ),
         "groups": groups,
-        "users": User.objects.restrict(user).filter(agency=agency).prefetch_related("roles")[:50],
+        "users": with_visible_roles(User.objects.restrict(user).filter(agency=agency), user)[:50],
         "changes": ObjectChange.objects.restrict(user)
         .filter(agency=agency)
         .select_related("content_type")[:10],
@@ -192,7 +197,7 @@ def agency_detail(request, pk):
 
 @requires("org.add")
 def agency_create(request):
-    agencies = visible_agencies(request.user)
+    agencies = Agency.objects.restrict(request.user, "add")  # parents the user may add under
     initial = {}
     if parent_id := request.GET.get("parent"):
         initial["parent"] = get_object_or_404(agencies, pk=parent_id)
@@ -304,7 +309,9 @@ def region_list(request):
 def user_list(request):
     agencies = visible_agencies(request.user)
     form = forms.UserFilterForm(request.GET, agencies=agencies)
-    users = User.objects.restrict(request.user).select_related("agency").prefetch_related("roles")
+    users = with_visible_roles(
+        User.objects.restrict(request.user).select_related("agency"), request.user
+    )
     if form.is_valid():
         if q := form.cleaned_data["q"].strip():
             users = users.filter(

@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(blank=True, max_length=255, verbose_name='标题')),
                 ('text', models.TextField(blank=True, verbose_name='内容')),
                 ('kind', models.CharField(choices=[('scope', '范围'), ('references', '规范性引用文件'), ('term', '术语'), ('requirement', '要求（应）'), ('recommendation', '推荐（宜）'), ('permission', '允许（可）'), ('possibility', '能力（能）'), ('informative', '陈述'), ('heading', '章标题')], max_length=16, verbose_name='类型')),
+                ('annex', models.CharField(blank=True, choices=[('normative', '规范性'), ('informative', '资料性')], help_text='仅附录标题条款：规范性附录或资料性附录', max_length=12, verbose_name='附录性质')),
                 ('depth', models.PositiveSmallIntegerField(verbose_name='层级')),
                 ('position', models.PositiveIntegerField(verbose_name='顺序')),
             ],
@@ -75,6 +76,10 @@ class Migration(migrations.Migration):
                 ('is_public', models.BooleanField(default=True, help_text='已发布的国家、行业、地方、团体标准对所有用户可见', verbose_name='公开')),
                 ('source_file', models.FileField(blank=True, upload_to='standards/', verbose_name='原始文件')),
                 ('source_format', models.CharField(blank=True, max_length=8, verbose_name='原始格式')),
+                ('foreword', models.TextField(blank=True, verbose_name='前言')),
+                ('replaces_keys', models.CharField(blank=True, help_text='文本中“代替…”所列编号的检索键，以空格分隔；被代替标准入库时据此关联', max_length=255, verbose_name='代替编号')),
+                ('clause_count', models.PositiveIntegerField(default=0, verbose_name='条款数')),
+                ('content_digest', models.CharField(blank=True, help_text='条款、术语、引用的 SHA-256', max_length=64, verbose_name='内容摘要')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='standards', to='core.agency', verbose_name='维护单位')),
@@ -124,8 +129,12 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '术语',
                 'verbose_name_plural': '术语',
-                'ordering': ['standard', 'number'],
+                'ordering': ['standard', 'pk'],
             },
+        ),
+        migrations.AddIndex(
+            model_name='standard',
+            index=models.Index(fields=['code_prefix', 'code_number'], name='standard_undated'),
         ),
         migrations.AddConstraint(
             model_name='clause',

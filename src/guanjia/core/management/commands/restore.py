@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError("数据库中已有数据；恢复将覆盖全部内容，确认请加 --yes")
         try:
             result = restore_backup(opts["file"])
-        except FileNotFoundError as e:
+        except (FileNotFoundError, ValueError) as e:
             raise CommandError(str(e)) from None
         if opts["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False))

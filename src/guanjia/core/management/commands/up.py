@@ -1,5 +1,6 @@
 """`guanjia up`: migrate, first administrator, demo world, then serve everything."""
 
+import logging
 import os
 import secrets
 import signal
@@ -11,8 +12,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from guanjia.core.models import Agency, User
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 3600
+TASK_RESULT_DAYS = 7
 
 
 class Command(BaseCommand):
@@ -85,6 +91,14 @@ class Supervisor:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        try:  # whatever happens here, no child outlives the supervisor
+            exit_code = self._start_and_watch()
+        finally:
+            self._stop_children()
+        if exit_code:
+            sys.exit(exit_code)
+
+    def _start_and_watch(self) -> int:
         host, port = self.opts["host"], self.opts["port"]
         python = sys.executable
         self.children["web"] = subprocess.Popen(
@@ -133,15 +147,10 @@ class Supervisor:
             f"JT/T 808 网关端口 {self.opts['gateway_port']} 已预留，网关随车辆实时监控功能提供。"
         )
         self.command.stdout.flush()
-        exit_code = self._watch()
-        self._stop_children()
-        if exit_code:
-            sys.exit(exit_code)
+        return self._watch()
 
     def _watch(self) -> int:
-        from guanjia.core.tasks import heartbeat
-
-        next_beat = 0.0
+        next_beat = next_prune = 0.0
         while not self.stopping:
             for name, child in self.children.items():
                 if child.poll() is not None:
@@ -150,10 +159,32 @@ class Supervisor:
                     )
                     return 1
             if time.monotonic() >= next_beat:
-                heartbeat.enqueue()
+                self._heartbeat()
                 next_beat = time.monotonic() + settings.WORKER_HEARTBEAT_SECONDS
+            if time.monotonic() >= next_prune:
+                self._prune_task_results()
+                next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             time.sleep(0.5)
         return 0
+
+    def _heartbeat(self) -> None:
+        """Enqueue the heartbeat task. A database that is away for a moment (restarted,
+        connection dropped) makes /healthz report the worker stale; it does not stop us."""
+        from guanjia.core.tasks import heartbeat
+
+        close_old_connections()  # drop a connection the database closed meanwhile
+        try:
+            heartbeat.enqueue()
+        except Exception:
+            log.exception("heartbeat could not be enqueued")
+
+    def _prune_task_results(self) -> None:
+        """Finished task results pile up (a heartbeat every 30 s): keep a week of them."""
+        close_old_connections()
+        try:
+            call_command("prune_db_task_results", min_age_days=TASK_RESULT_DAYS, verbosity=0)
+        except Exception:
+            log.exception("old task results could not be pruned")
 
     def _on_signal(self, signum, frame):
         self.stopping = True

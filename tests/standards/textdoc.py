@@ -1,0 +1,18 @@
+"""The fixture standards, read with the importer's parser (`parsing.read_file`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guanjia.standards.document import StandardDoc
+from guanjia.standards.parsing import parse_text, read_bytes, read_file  # noqa: F401
+
+FIXTURES = Path("/work/shared/fixtures/standards")
+
+
+def load_fixture(name: str) -> StandardDoc:
+    return read_file(FIXTURES / name)
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
