@@ -374,3 +374,21 @@ def test_users_with_region_scope_manage_their_provinces_standards(world, regions
     doc_ = doc("9002")
     with pytest.raises(PermissionDenied):
         services.import_document(cq_user, doc_, world["B"])
+
+
+@pytest.mark.parametrize("key", sorted(FIXTURES))
+def test_the_stored_standard_reads_back_as_the_document(world, key):
+    from guanjia.standards.document import document_from_standard
+
+    original = doc(key)
+    standard, _ = services.import_document(None, original, world["A"])
+    assert document_from_standard(standard) == original
+
+
+def test_the_stored_replacement_reads_back_with_its_replaces(world):
+    from guanjia.standards.document import document_from_standard
+
+    original = parse_text(edition_2025())
+    standard, _ = services.import_document(None, original, world["A"])
+    assert document_from_standard(standard) == original
+    assert original.replaces == ["DB50/T 9001—2022"]

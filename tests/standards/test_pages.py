@@ -130,3 +130,16 @@ def test_permissions_and_scope(world, officer, users):
     nobody = login(users["norole"])
     assert nobody.get("/standards/").status_code == 403
     assert Client().get("/standards/").status_code == 302  # to the login page
+
+
+def test_admin_lists_and_shows_standards(world):
+    from guanjia.core.models import User
+
+    lib = import_all(world["A"])
+    admin = User.objects.create_superuser("root", "root@example.cn", "x", agency=world["A"])
+    client = login(admin)
+    html = page(client, "/admin/standards/standard/")
+    assert "DB50/T 9001—2022" in html
+    html = page(client, f"/admin/standards/standard/{lib['9001'].pk}/change/")
+    assert "光盘率" in html
+    assert "DB50/T 9001—2022" in page(client, "/admin/standards/clause/?q=9001")

@@ -436,3 +436,26 @@ def test_unreadable_files_say_why_in_chinese(name, content, message):
 def test_missing_file(tmp_path):
     with pytest.raises(UnreadableFile, match="不存在"):
         read_file(tmp_path / "nope.txt")
+
+
+def test_docx_cover_in_a_table():
+    data = _docx_bytes(
+        ["1 范围", "本文件规定了示例。"],
+        table=[["ICS 03.080", "CCS A 12"], ["2024-01-10发布", "2024-03-01实施"]],
+    )
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    body = document.element.body
+    table = body.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tbl")
+    body.remove(table)
+    body.insert(0, table)  # the cover table first, then code and title, then the clauses
+    first = document.paragraphs[0]
+    first.insert_paragraph_before("DB50/T 9906—2024")
+    first.insert_paragraph_before("表格封面示例")
+    out = io.BytesIO()
+    document.save(out)
+    d = parse_docx(out.getvalue())
+    assert (d.ics, d.ccs, d.code, d.title) == ("03.080", "A 12", "DB50/T 9906—2024", "表格封面示例")
+    assert (d.issue_date, d.effective_date) == (date(2024, 1, 10), date(2024, 3, 1))
+    assert [c.number for c in d.clauses] == ["1"]

@@ -10,7 +10,7 @@ import importlib.util
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -21,7 +21,7 @@ from guanjia.core.schemas import Error
 from . import services
 from .models import Clause, Standard
 from .parsing import UnreadableFile, read_bytes
-from .queries import replaced_codes, standard_by_code
+from .queries import matching, replaced_codes, standard_by_code
 from .schemas import ClauseOut, ImportOut, StandardDetailOut, StandardOut, StandardPatch
 from .sts import export_sts
 
@@ -45,28 +45,15 @@ def _standard(request, standard_id: int, action="view") -> Standard:
 
 
 class StandardFilter(Schema):
-    q: str | None = None
-    level: str | None = None
-    region: str | None = None
-    status: str | None = None
-    agency: int | None = None
+    q: str | None = Field(None, description="编号（任意写法）或名称中的文字")
+    level: str | None = Field(None, description="national / industry / local / group / internal")
+    region: str | None = Field(None, description="地区代码（含下级地区），如 500000")
+    status: str | None = Field(None, description="in_force / published / superseded / withdrawn …")
+    agency: int | None = Field(None, description="维护单位 id")
 
 
 def _filtered(request, filters: StandardFilter):
-    qs = _standards(request)
-    if filters.q:
-        from django.db.models import Q
-
-        q = filters.q.strip()
-        cond = Q(title__contains=q) | Q(code__icontains=q)
-        try:
-            from .codes import parse_code
-
-            code = parse_code(q)
-            cond |= Q(code_key=code.key) | Q(code_prefix=code.prefix, code_number=code.number)
-        except ValueError:
-            pass
-        qs = qs.filter(cond)
+    qs = matching(_standards(request), filters.q or "")
     if filters.level:
         qs = qs.filter(level=filters.level)
     if filters.region:

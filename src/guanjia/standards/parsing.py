@@ -300,6 +300,11 @@ class _Cover:
     seen_code: bool = False
 
     def read(self, line: str) -> None:
+        if line.startswith("|") and line.endswith("|"):  # a cover laid out in a Word table
+            for cell in line.strip("|").split(" | "):
+                if cell.strip():
+                    self.read(cell.strip())
+            return
         doc, squeezed = self.doc, _squeezed(line)
         if m := re.match(r"^ICS\s*[:：]?\s*(.+)$", line, re.I):
             doc.ics = m.group(1).strip()

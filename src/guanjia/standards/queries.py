@@ -3,7 +3,7 @@ code in any written form, and a standard as one JSON-ready dict."""
 
 from __future__ import annotations
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from .codes import parse_code
 from .models import Standard
@@ -28,6 +28,22 @@ def standard_by_code(text: str, queryset=None) -> Standard:
     if found is None:
         raise LookupError(f"标准库中没有 {code.display}")
     return found
+
+
+def matching(queryset, text: str):
+    """Standards whose title contains `text`, or whose code is `text` in any written form
+    (an undated code: every edition). Full-text search is `search.py`'s."""
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    cond = Q(title__contains=text) | Q(code__icontains=text)
+    try:
+        code = parse_code(text)
+    except ValueError:
+        pass
+    else:
+        cond |= Q(code_key=code.key) | Q(code_prefix=code.prefix, code_number=code.number)
+    return queryset.filter(cond)
 
 
 def replaced_codes(standard: Standard) -> list[str]:

@@ -19,7 +19,7 @@ from . import services
 from .document import document_from_standard
 from .forms import StandardFilterForm, UploadForm
 from .models import Standard
-from .queries import replaced_codes, standard_by_code
+from .queries import matching, replaced_codes, standard_by_code
 from .sts import export_sts
 
 PAGE_SIZE = 30
@@ -54,18 +54,7 @@ def standard_list(request):
     form = StandardFilterForm(request.GET or None, agencies=owners)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        if q := data["q"].strip():
-            from django.db.models import Q
-
-            from .codes import parse_code
-
-            cond = Q(title__contains=q) | Q(code__icontains=q)
-            try:
-                code = parse_code(q)
-                cond |= Q(code_key=code.key) | Q(code_prefix=code.prefix, code_number=code.number)
-            except ValueError:
-                pass
-            standards = standards.filter(cond)
+        standards = matching(standards, data["q"])
         if data["level"]:
             standards = standards.filter(level=data["level"])
         if data["status"]:
