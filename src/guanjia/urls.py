@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("standards/", include("guanjia.standards.urls")),
     path("", include("guanjia.web.urls")),
 ]
 

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from .context import current_actor
@@ -41,6 +42,8 @@ def serialize(obj) -> dict:
     for f in obj._meta.concrete_fields:
         if f.name in obj.audit_fingerprint:
             data[f.attname] = fingerprint(f.value_from_object(obj))
+        elif isinstance(f, models.FileField):  # the stored name says which file it is
+            data[f.attname] = f.value_from_object(obj).name or ""
         elif f.name not in obj.audit_exclude:
             data[f.attname] = f.value_from_object(obj)
     if obj.pk:

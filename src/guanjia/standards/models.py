@@ -169,7 +169,7 @@ class Standard(ScopedModel, ChangeLogged):
     scope_domain = "standards"
     # source_file: core's audit serializer cannot write a FieldFile to JSON yet (reported);
     # the import is still recorded through clause_count, content_digest and source_format.
-    audit_exclude = ("updated_at", "source_file")
+    audit_exclude = ("updated_at",)
     objects = StandardQuerySet.as_manager()
 
     class Meta:

@@ -18,6 +18,7 @@ NAVIGATION = [
             (_("行政区划"), "region_list", "org.view", "region_"),
         ],
     ),
+    (_("标准化"), [(_("标准库"), "standard_list", "standards.view", "standard_")]),
     (
         _("系统管理"),
         [
@@ -36,7 +37,7 @@ NAVIGATION = [
     (None, [(_("指标"), "indicator_list", None, "indicator_")]),
 ]
 
-UNDER_CONSTRUCTION = [_("标准库"), _("公务用车"), _("机关食堂")]
+UNDER_CONSTRUCTION = [_("公务用车"), _("机关食堂")]
 
 
 def navigation(request):

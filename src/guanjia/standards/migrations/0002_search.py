@@ -1,16 +1,23 @@
-"""The full-text index of the standards library (guanjia.standards.search).
+"""The search index of the standards library (guanjia.standards.search).
 
-One table, the same columns on both databases: a row per standard header, clause and term,
-its id `standard id << 20 | position`, its body the space-joined jieba words. The database
-indexes the body: SQLite an external-content FTS5 table, PostgreSQL a generated tsvector
-column with a GIN index. No foreign key to the standard (the test suite's flush truncates
-Django's tables only); the index follows deletions through a post_delete receiver, and
-search joins every hit back to the caller's standards.
+Two tables, the same columns on both databases:
+
+* `standards_search`: a row per standard header, clause and term, its id
+  `standard id << 20 | position`, its body the space-joined jieba words. The database
+  full-text-indexes the body: SQLite an external-content FTS5 table, PostgreSQL a generated
+  tsvector column (matched only over one standard's rows at a time, found by standard_id,
+  so it needs no GIN index).
+* `standards_search_word`: each standard's words once, with a weight; the primary key
+  (word, standard_id) makes one word's standards a range scan.
+
+No foreign key to the standard (the test suite's flush truncates only Django's tables); the
+index follows deletions through a post_delete receiver, and every hit is joined back to the
+caller's standards.
 """
 
 from django.db import migrations
 
-COMMON = """
+ROWS = """
 CREATE TABLE standards_search (
     id {pk} PRIMARY KEY,
     standard_id bigint NOT NULL,
@@ -23,23 +30,36 @@ CREATE TABLE standards_search (
 
 FORWARD = {
     "sqlite": [
-        COMMON.format(pk="integer", extra=""),  # integer PRIMARY KEY: the rowid itself
+        ROWS.format(pk="integer", extra=""),  # integer PRIMARY KEY: the rowid itself
         "CREATE VIRTUAL TABLE standards_search_fts USING fts5("
         "body, content='standards_search', content_rowid='id', "
         "tokenize='unicode61 remove_diacritics 0')",
+        "CREATE TABLE standards_search_word ("
+        "word varchar(64) NOT NULL, standard_id bigint NOT NULL, weight real NOT NULL, "
+        "PRIMARY KEY (word, standard_id)) WITHOUT ROWID",
+        "CREATE INDEX standards_search_word_standard ON standards_search_word (standard_id)",
     ],
     "postgresql": [
-        COMMON.format(
+        ROWS.format(
             pk="bigint",
             extra=",\n    tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED",
         ),
-        "CREATE INDEX standards_search_tsv ON standards_search USING gin (tsv)",
+        "CREATE INDEX standards_search_standard ON standards_search (standard_id)",
+        # COLLATE "C": byte order, so [prefix, prefix + U+10FFFF) is every word with a prefix.
+        'CREATE TABLE standards_search_word (word varchar(64) COLLATE "C" NOT NULL, '
+        "standard_id bigint NOT NULL, weight real NOT NULL, "
+        "PRIMARY KEY (word, standard_id) INCLUDE (weight))",
+        "CREATE INDEX standards_search_word_standard ON standards_search_word (standard_id)",
     ],
 }
 
 BACKWARD = {
-    "sqlite": ["DROP TABLE standards_search_fts", "DROP TABLE standards_search"],
-    "postgresql": ["DROP TABLE standards_search"],
+    "sqlite": [
+        "DROP TABLE standards_search_word",
+        "DROP TABLE standards_search_fts",
+        "DROP TABLE standards_search",
+    ],
+    "postgresql": ["DROP TABLE standards_search_word", "DROP TABLE standards_search"],
 }
 
 
