@@ -165,11 +165,11 @@ def import_document(
         else:
             standard, created = Standard(agency=agency), True
         _set_fields(standard, doc, code, is_public, created)
-        standard.save()
+        if source_file is not None:
+            _attach_file(standard, *source_file)
+        standard.save()  # one save, so one change record for the import
         _replace_content(standard, doc)
         _link(standard)
-        if source_file is not None:
-            _keep_file(standard, *source_file)
         ensure_in_scope(actor, standard, "add" if created else "change")
         _index(standard)
     return standard, created
@@ -333,12 +333,12 @@ def _link(standard: Standard) -> None:
             newer.replaces.add(standard)
 
 
-def _keep_file(standard: Standard, name: str, content: bytes) -> None:
+def _attach_file(standard: Standard, name: str, content: bytes) -> None:
+    """Store the original file on the (not yet saved) standard; the old one goes at commit."""
     old = standard.source_file.name if standard.source_file else ""
     suffix = Path(name).suffix.lower()[:10]
     stem = re.sub(r"[^A-Za-z0-9]+", "-", standard.code_key).strip("-")
     standard.source_file.save(f"{stem}{suffix}", ContentFile(content), save=False)
-    standard.save(update_fields=["source_file"])
     if old and old != standard.source_file.name:
         storage = standard.source_file.storage
         transaction.on_commit(lambda: storage.delete(old))
