@@ -111,7 +111,7 @@ def clause_texts(rng, count: int) -> list[tuple[str, str, str]]:
 
 def percentile(samples, p):
     samples = sorted(samples)
-    return samples[min(len(samples) - 1, int(round(p / 100 * (len(samples) - 1))))]
+    return samples[min(len(samples) - 1, round(p / 100 * (len(samples) - 1)))]
 
 
 def prepare_database() -> tuple[str, str | None]:
@@ -329,6 +329,8 @@ def run(args, vendor):
     started = time.perf_counter()
     stats = engine.reindex_all()
     print(f"index: {stats['rows']:,} rows, built in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:  # planner statistics, as a database in service has
+        cursor.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
 
     print(
         f"\n{vendor} · {platform.machine()} · {os.cpu_count()} cores · Python "

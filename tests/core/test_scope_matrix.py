@@ -20,6 +20,12 @@ from guanjia.core.scope import DataScope
 
 from ..conftest import PASSWORD, api_client, make_role, make_user
 from ..standards.analysis_scope import AnalysisOfB, DraftCheckAgainstB
+from ..standards.framework_scope import (
+    FrameworkDetail,
+    FrameworkListing,
+    FrameworkWrite,
+    FunctionListing,
+)
 from ..standards.library_scope import (
     LibraryDetail,
     LibraryListing,
@@ -288,6 +294,46 @@ MATRIX = {
         ("PATCH", V1 + "/standards/{public}", {"is_public": False}),
         ("PATCH", V1 + "/standards/{private}", {"is_public": True}),
     ),
+    ("GET", "/standards/frameworks"): FrameworkListing(),
+    ("POST", "/standards/frameworks"): FrameworkWrite(
+        ("POST", V1 + "/standards/frameworks", {"name": "越权体系", "agency_id": "@B"}),
+    ),
+    ("GET", "/standards/frameworks/{framework_id}"): FrameworkDetail(
+        V1 + "/standards/frameworks/{fw_private}"
+    ),
+    ("GET", "/standards/frameworks/{framework_id}/export.xlsx"): FrameworkDetail(
+        V1 + "/standards/frameworks/{fw_private}/export.xlsx"
+    ),
+    ("POST", "/standards/framework-nodes"): FrameworkWrite(
+        ("POST", V1 + "/standards/framework-nodes", {"parent_id": "@fw_private", "name": "越权"}),
+        ("POST", V1 + "/standards/framework-nodes", {"parent_id": "@fw_public", "name": "越权"}),
+    ),
+    ("PATCH", "/standards/framework-nodes/{node_id}"): FrameworkWrite(
+        ("PATCH", V1 + "/standards/framework-nodes/{node}", {"name": "越权改名"}),
+        ("PATCH", V1 + "/standards/framework-nodes/{fw_public}", {"is_public": False}),
+        ("PATCH", V1 + "/standards/framework-nodes/{fw_private}", {"is_public": True}),
+    ),
+    ("DELETE", "/standards/framework-nodes/{node_id}"): FrameworkWrite(
+        ("DELETE", V1 + "/standards/framework-nodes/{node}", None),
+        ("DELETE", V1 + "/standards/framework-nodes/{fw_public}", None),
+    ),
+    ("POST", "/standards/framework-nodes/{node_id}/standards"): FrameworkWrite(
+        ("POST", V1 + "/standards/framework-nodes/{node}/standards", {"remove": ["@standard"]}),
+        ("POST", V1 + "/standards/framework-nodes/{fw_public}/standards", {"add": ["@standard"]}),
+    ),
+    ("GET", "/standards/functions"): FunctionListing(),
+    ("POST", "/standards/functions"): FrameworkWrite(
+        ("POST", V1 + "/standards/functions", {"name": "越权职能", "agency_id": "@B"}),
+    ),
+    ("PATCH", "/standards/functions/{function_id}"): FrameworkWrite(
+        ("PATCH", V1 + "/standards/functions/{function}", {"name": "越权改名"}),
+        ("PATCH", V1 + "/standards/functions/{function}", {"standard_ids": []}),
+        ("PATCH", V1 + "/standards/functions/{function}", {"agency_id": "@A"}),
+    ),
+    ("DELETE", "/standards/functions/{function_id}"): FrameworkWrite(
+        ("DELETE", V1 + "/standards/functions/{function}", None),
+    ),
+    ("GET", "/standards/coverage"): FrameworkDetail(V1 + "/standards/coverage?agency={B}"),
     ("DELETE", "/standards/{standard_id}"): LibraryWrite(
         ("DELETE", V1 + "/standards/{private}", None),
         ("DELETE", V1 + "/standards/{public}", None),

@@ -19,20 +19,21 @@ def test_demo_world_has_a_standards_library():
     result = load_demo_world("small", seed=7)
     assert time.perf_counter() - started < 10
     counts = result["counts"]
-    assert counts["standards"] == Standard.objects.count() == 53
+    library = Standard.objects.exclude(code_prefix="Q/DZJG")  # 大足's internal ones: frameworks
+    assert counts["standards"] == library.count() == 53
     assert counts["standard_clauses"] > 900
     samples = {"DB50/T 9001—2022", "DB50/T 9003—2023", "DB51/T 9002—2021"}
     assert samples <= set(Standard.objects.values_list("code", flat=True))
-    generated = Standard.objects.exclude(code__in=samples)
+    generated = library.exclude(code__in=samples)
     assert all(s.title.startswith("（示例）") for s in generated)
     assert all(9100 <= int(s.code_number) <= 9999 for s in generated)
-    assert set(Standard.objects.values_list("is_public", flat=True)) == {True}
-    owners = set(Standard.objects.values_list("agency__name", flat=True))
+    assert set(library.values_list("is_public", flat=True)) == {True}
+    owners = set(library.values_list("agency__name", flat=True))
     assert owners == {"重庆市机关事务管理局", "四川省机关事务管理局"}
     assert set(
         Standard.objects.filter(code_prefix="DB51/T").values_list("agency__name", flat=True)
     ) == {"四川省机关事务管理局"}
-    statuses = Counter(s.status for s in Standard.objects.with_status())
+    statuses = Counter(s.status for s in library.with_status())
     assert statuses["in_force"] > 30 and statuses["superseded"] >= 3
     assert statuses["withdrawn"] == counts["standards_withdrawn"]
     superseded = Standard.objects.with_status().filter(status="superseded").first()
@@ -44,7 +45,7 @@ def test_demo_world_has_a_standards_library():
 
 def test_size_and_seed_decide_the_library():
     load_demo_world("small", seed=3, sizes={"sample_standards": 12})
-    assert Standard.objects.count() == 15
+    assert Standard.objects.exclude(code_prefix="Q/DZJG").count() == 15
 
     def plan(seed):
         ctx = DemoContext(scale="small", seed=seed)
@@ -52,3 +53,41 @@ def test_size_and_seed_decide_the_library():
         return [item["text"] for item in _plan(ctx, 12)]
 
     assert plan(3) == plan(3) and plan(3) != plan(4)
+
+
+def test_demo_world_has_frameworks_and_coverage():
+    from guanjia.core.indicator_registry import IndicatorScope, Period, get_indicator
+    from guanjia.core.models import Agency
+    from guanjia.standards.frameworks import agency_coverage
+    from guanjia.standards.models import AgencyFunction, FrameworkNode
+
+    counts = load_demo_world("small", seed=7)["counts"]
+    roots = {r.code: r for r in FrameworkNode.objects.filter(depth=1)}
+    assert set(roots) == {"3+7N", "8+N", "DZ"} and counts["frameworks"] == 3
+    cq = FrameworkNode.objects.filter(path__startswith=roots["3+7N"].path, depth=2)
+    assert cq.count() == 10 and cq.first().name == "通用基础标准子体系"
+    sc = FrameworkNode.objects.filter(path__startswith=roots["8+N"].path, depth=2)
+    assert sc.count() == 8 and "示例" in roots["8+N"].description
+    dz = FrameworkNode.objects.filter(path__startswith=roots["DZ"].path, depth=2)
+    assert list(dz.values_list("name", flat=True)) == [
+        "通用基础标准体系",
+        "运行保障标准体系",
+        "监督评价标准体系",
+    ]
+    internal = Standard.objects.filter(framework_nodes__path__startswith=roots["DZ"].path)
+    assert internal.distinct().count() == 34 == counts["internal_standards"]
+    assert set(internal.values_list("level", flat=True)) == {"internal"}
+    assert all(s.title.startswith("（示例）") for s in internal)
+    dazu = Agency.objects.get(name="大足区机关事务管理中心")
+    own = AgencyFunction.objects.filter(agency=dazu)
+    assert own.count() >= 10
+    assert agency_coverage(None, dazu).rate == 100.0
+    rate = get_indicator("standards.function_coverage_rate").compute(
+        IndicatorScope(dazu, include_below=False), Period.parse("2026-03")
+    )
+    assert rate == 100.0
+    partial = [
+        agency_coverage(None, a).rate
+        for a in Agency.objects.filter(functions__isnull=False).exclude(pk=dazu.pk).distinct()
+    ]
+    assert len(partial) >= 3 and all(r is not None and r < 100 for r in partial)

@@ -46,7 +46,7 @@ def test_words_fold_widths_and_index_sub_words_and_codes():
 
 def test_query_compiles_to_words_alternatives_and_phrases():
     nodes, surface = s.compile_query("光盘率")
-    assert nodes == [s.AnyOf((s.Word("光盘率"), s.AllOf((s.Word("光盘"), s.Word("率")))))]
+    assert nodes == [s.Either(s.Word("光盘率"), s.AllOf((s.Word("光盘"), s.Word("率"))))]
     assert surface == ["光盘率"]
     nodes, _ = s.compile_query("的 询价")
     assert nodes == [s.Word("询价")]  # a lone stop word goes
@@ -73,6 +73,8 @@ def test_clean_plate_rate_finds_the_term_and_the_requirement(library):
     snippet = next(p for p in top.snippets if p.clause == "8.2")
     assert snippet.text == "光盘率不应低于85%。"
     assert [snippet.text[a:b] for a, b in snippet.highlights] == ["光盘率"]
+    # 3.1 is a clause and a term (as the importer stores it): one snippet for it.
+    assert [p.clause for p in top.snippets].count("3.1") == 1
 
 
 def test_kitchen_waste_finds_its_clauses_and_term(library):
@@ -206,8 +208,25 @@ def test_filters(library):
         s.search(None, "光盘率", level="cosmic")
     with pytest.raises(ValueError):
         s.search(None, "光盘率", region="999999")
-    with pytest.raises(LookupError):
-        s.search(None, "光盘率", framework_node=1)  # until the frameworks exist
+
+
+def test_framework_node_filter_takes_the_node_and_below(library, world):
+    from guanjia.standards.models import FrameworkNode
+
+    nodes, a = FrameworkNode.objects, world["A"]
+    root = nodes.add_root({"name": "3+7N", "agency": a})
+    canteens = nodes.add_child(root, {"name": "机关食堂与后勤服务", "code": "5.3.4", "agency": a})
+    vehicles = nodes.add_child(root, {"name": "公务用车管理", "code": "5.3.2", "agency": a})
+    canteens.standards.add(library["canteen"])
+    vehicles.standards.add(library["vehicles"])
+    assert codes(s.search(None, "光盘率", framework_node=canteens.pk)) == ["DB50/T 9001—2022"]
+    assert codes(s.search(None, "光盘率", framework_node=vehicles.pk)) == []
+    assert set(codes(s.search(None, "应", framework_node=root.pk))) == {
+        "DB50/T 9001—2022",
+        "DB51/T 9002—2021",
+    }
+    with pytest.raises(ValueError):
+        s.search(None, "光盘率", framework_node=10**9)
 
 
 def test_limit(library):
@@ -257,12 +276,27 @@ def test_reindexing_a_standard_replaces_its_rows(library):
 
 
 def test_deleting_a_standard_removes_it_from_the_index(library):
+    word = s.Word("公务用车")
+    before = s.Statistics([word])
+    assert (before.n, before.df[word]) == (5, 1)
     vehicles = library["vehicles"]
     pk = vehicles.pk
     vehicles.delete()
     vehicles.pk = pk
     assert rows_of(vehicles) == 0
     assert s.search(None, "公务用车") == []
+    after = s.Statistics([word])
+    assert (after.n, after.df[word]) == (4, 0)
+
+
+def test_document_frequencies_follow_reindexing(library):
+    words = [s.Word("光盘率"), s.Word("公务用车"), s.Word("应")]
+    before = s.Statistics(words)
+    assert before.df == {words[0]: 2, words[1]: 1, words[2]: 5} and before.n == 5
+    s.index_standard(library["canteen"])  # again: no double counting
+    s.reindex_all()
+    after = s.Statistics(words)
+    assert (after.df, after.n) == (before.df, before.n)
 
 
 def test_reindex_all_rebuilds_the_same_results(library):

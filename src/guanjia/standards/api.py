@@ -209,6 +209,6 @@ def delete_standard(request, standard_id: int):
 
 
 # The search and analysis endpoints live in their own modules, under the same prefix.
-for _name in ("api_search", "api_analysis"):
+for _name in ("api_search", "api_analysis", "api_frameworks"):
     if importlib.util.find_spec(f"guanjia.standards.{_name}") is not None:
         router.add_router("", importlib.import_module(f"guanjia.standards.{_name}").router)

@@ -18,7 +18,10 @@ from pathlib import Path
 
 from guanjia.demo.registry import DemoContext, demo_part
 
-from . import services
+from . import (
+    demo_frameworks,  # noqa: F401  (registers the frameworks part, order 30)
+    services,
+)
 from .parsing import parse_text
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -8,8 +8,16 @@ from datetime import date
 from django.db import models
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
 
-from guanjia.core.models import Agency, ChangeLogged, CollaborationGroup, Region, User
+from guanjia.core.models import (
+    Agency,
+    ChangeLogged,
+    CollaborationGroup,
+    Region,
+    ScopedTreeManager,
+    User,
+)
 from guanjia.core.scope import RestrictedQuerySet, ScopedModel
 
 # Stages a standard passes through before it is published; from publication on, its status
@@ -344,3 +352,202 @@ class Requirement(ScopedModel, ChangeLogged):
 
     def __str__(self):
         return f"{self.subject} {self.op} {self.value}{self.unit}"
+
+
+# -- frameworks and coverage ----------------------------------------------------------------
+
+
+class FrameworkNode(MP_Node, ScopedModel, ChangeLogged):
+    """A node of a standard-system framework (标准体系框架); a root is a framework.
+
+    Chongqing's "3+7N", Sichuan's "8+N" or an agency's own system: data a bureau edits,
+    not code. Every node carries its framework's owner agency and visibility (copied from
+    the root by the services), so `restrict()` filters nodes as it filters frameworks: a
+    public framework is read by everyone holding standards.view, a private one only within
+    its owner's scope."""
+
+    name = models.CharField(_("名称"), max_length=128)
+    code = models.CharField(_("体系编号"), max_length=32, blank=True, help_text=_("如 1、1.2"))
+    description = models.TextField(_("说明"), blank=True)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("维护单位"), on_delete=models.PROTECT, related_name="frameworks"
+    )
+    is_public = models.BooleanField(_("公开"), default=True)
+    standards = models.ManyToManyField(
+        Standard, verbose_name=_("标准"), blank=True, related_name="framework_nodes"
+    )
+
+    scope_domain = "standards"
+    audit_exclude = ("numchild",)
+    objects = ScopedTreeManager()
+
+    class Meta:
+        verbose_name = _("标准体系节点")
+        verbose_name_plural = _("标准体系节点")
+
+    def __str__(self):
+        return f"{self.code} {self.name}".strip()
+
+    @classmethod
+    def scope_extra_q(cls, user, action):
+        return Q(is_public=True) if action == "view" else None
+
+    @property
+    def framework_path(self) -> str:
+        return self.path[: self.steplen]
+
+
+class AgencyFunction(ScopedModel, ChangeLogged):
+    """One function (职能) of an agency, and the standards that cover it (the coverage
+    links). A function is covered when at least one linked standard is in force."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="functions"
+    )
+    name = models.CharField(_("职能"), max_length=128)
+    description = models.TextField(_("说明"), blank=True)
+    node = models.ForeignKey(
+        FrameworkNode,
+        verbose_name=_("体系节点"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="functions",
+    )
+    standards = models.ManyToManyField(
+        Standard, verbose_name=_("覆盖标准"), blank=True, related_name="covered_functions"
+    )
+
+    scope_domain = "standards"
+
+    class Meta:
+        verbose_name = _("单位职能")
+        verbose_name_plural = _("单位职能")
+        ordering = ["agency", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="agency_function_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+# -- joint drafting -------------------------------------------------------------------------
+
+
+class DraftVersion(ScopedModel, ChangeLogged):
+    """A snapshot of a draft's clauses (征求意见稿、送审稿 …), numbered 1, 2, …"""
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("版本号"))
+    note = models.CharField(_("说明"), max_length=128, blank=True)
+    clauses = models.JSONField(_("条款快照"), default=list)  # [[number, title, text], …]
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_domain = "standards"
+    scope_agency_field = "standard__agency"
+    audit_exclude = ("clauses",)
+
+    class Meta:
+        verbose_name = _("草案版本")
+        verbose_name_plural = _("草案版本")
+        ordering = ["standard", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "number"], name="draft_version_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.standard.code} v{self.number}"
+
+    @classmethod
+    def scope_extra_q(cls, user, action):
+        if action != "view" or not user.agency_id:
+            return None
+        periods = CommentPeriod.objects.filter(group__members=user.agency_id)
+        return Q(pk__in=periods.values("version_id"))
+
+
+class CommentPeriod(ScopedModel, ChangeLogged):
+    """A comment period (征求意见) on one version of a draft, open to the agencies of a
+    collaboration group from `opens` to `closes` (both inclusive)."""
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="comment_periods")
+    version = models.ForeignKey(
+        DraftVersion, on_delete=models.PROTECT, related_name="comment_periods"
+    )
+    group = models.ForeignKey(
+        CollaborationGroup,
+        verbose_name=_("征求意见范围"),
+        on_delete=models.PROTECT,
+        related_name="comment_periods",
+    )
+    opens = models.DateField(_("开始日期"))
+    closes = models.DateField(_("截止日期"))
+
+    scope_domain = "standards"
+    scope_agency_field = "standard__agency"
+
+    class Meta:
+        verbose_name = _("征求意见")
+        verbose_name_plural = _("征求意见")
+        ordering = ["-opens", "pk"]
+
+    def __str__(self):
+        return f"{self.standard.code} {self.opens}—{self.closes}"
+
+    @classmethod
+    def scope_extra_q(cls, user, action):
+        if action != "view" or not user.agency_id:
+            return None
+        return Q(group__members=user.agency_id)
+
+    def is_open(self, today: date) -> bool:
+        return self.opens <= today <= self.closes
+
+
+class Comment(ScopedModel, ChangeLogged):
+    """One comment on one clause (or on the whole draft), and how the drafters dealt
+    with it (采纳 / 部分采纳 / 未采纳 with the reason)."""
+
+    class Disposition(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        ADOPTED = "adopted", _("采纳")
+        PARTLY = "partly", _("部分采纳")
+        REJECTED = "rejected", _("未采纳")
+
+    period = models.ForeignKey(CommentPeriod, on_delete=models.CASCADE, related_name="comments")
+    clause_number = models.CharField(_("章条编号"), max_length=32, blank=True)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("提出单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("意见内容"))
+    disposition = models.CharField(
+        _("处理意见"), max_length=8, choices=Disposition.choices, default=Disposition.PENDING
+    )
+    reason = models.TextField(_("处理说明"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_domain = "standards"
+    scope_agency_field = "period__standard__agency"  # the drafters deal with the comments
+    scope_owner_field = "author"
+
+    class Meta:
+        verbose_name = _("意见")
+        verbose_name_plural = _("意见")
+        ordering = ["period", "pk"]
+
+    def __str__(self):
+        return f"{self.clause_number or '总体'}：{self.text[:30]}"
+
+    @classmethod
+    def scope_extra_q(cls, user, action):
+        """A commenting agency reads its own comments (and how they were dealt with)."""
+        if action != "view" or not user.agency_id:
+            return None
+        return Q(agency_id=user.agency_id)

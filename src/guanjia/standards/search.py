@@ -8,32 +8,38 @@ How it works
   under the dictionary words inside it (jieba's search mode, extended to sub-words of any
   length), and every standard code written in the text under a compact key (`db50t9001`,
   `db50t9001y2022`), so a citation is found however the code was typed.
-* **Two tables** (migration 0002_search), the same columns on both databases.
+* **Three tables** (migration 0002_search), the same columns on both databases.
   `standards_search`: one row per standard header (code in its written forms, title,
-  English title), clause (number, title, text) and term (term, English, definition); the
-  body is the space-joined words, the id `standard id << 20 | position` (one standard, one
-  id range); the database full-text-indexes the body — SQLite an external-content FTS5
-  table (unicode61 over the words), PostgreSQL a generated `to_tsvector('simple', body)`.
+  English title), clause (number, title, text) and term (term, English, definition), with
+  the space-joined words (body) and what a snippet shows (text); its id is
+  `standard id << 20 | position`, so one standard is one id range. The database
+  full-text-indexes the body: SQLite an external-content FTS5 table (unicode61 over the
+  words), PostgreSQL a generated `to_tsvector('simple', body)`.
   `standards_search_word`: each standard's words once, weighted (BM25's saturating term
   frequency — title ×3, terms ×2, clauses ×1 — normalised by the standard's length): an
-  impact-weighted inverted index at the level of the standard.
+  impact-weighted inverted index at the level of the standard. `standards_search_df`: in
+  how many standards each word is, kept by indexing, for BM25's idf.
 * **Searching** takes two steps. (1) Which standards: the query, compiled to a small
   boolean tree (words, alternatives, phrases of single characters), is evaluated over
-  `standards_search_word` in plain SQL, identical on both databases, words weighed by
-  BM25's idf; a word costs at most one row per standard however many clauses hold it.
-  (2) Which clauses: the same tree, rendered as an FTS5 MATCH string or a tsquery, runs
-  over the rows of the chosen standards only; bm25 / ts_rank_cd order their snippets.
-  (Ranking rows by bm25 / ts_rank_cd over the whole library was measured first: a common
-  word is in a third of 500,000 clauses and took 150–400 ms to rank on either database.)
+  `standards_search_word` in plain SQL, identical on both databases; a word costs at most
+  one row per standard however many clauses hold it. (2) Which clauses: the same tree,
+  rendered as an FTS5 MATCH string or a tsquery, runs over the rows of the chosen
+  standards only (FTS5: one rowid range per standard); the matching rows are ordered for
+  the snippets by BM25 over their words, in Python. Measured first and dropped: ranking
+  rows by bm25 / ts_rank_cd across the library (a common word is in a third of 500,000
+  clauses: 150–400 ms on either database), and bm25 in step (2) (FTS5 computes its idf by
+  reading the term's whole posting list, once per standard asked about).
 * **Ranking.** Exact code match first (any written form; an undated code matches every
   edition, in force first), then relevance; an in-force edition ranks above a superseded
   or withdrawn one at equal relevance (relevance is weighed by status).
 * **Scope.** The caller's data scope comes first: `Standard.objects.restrict(user)` with the
-  filters is compiled into step (1) (user None = the system, e.g. the CLI).
+  filters (user None = the system, e.g. the CLI) decides step (1) — applied to the best
+  standards of the whole library, and compiled into the query itself when too few of those
+  are in scope, so a narrow scope or filter still gets its full page.
 
 The vendor-specific SQL — the tree rendered for the database's full-text, the clause
-query, bulk loading, keeping FTS5 in step — is in `_SQLite` / `_PostgreSQL`; all else is one
-Python code path.
+query, bulk loading, keeping FTS5 in step — is in `_SQLite` / `_PostgreSQL`; all else,
+ranking included, is one Python code path, so both databases give the same results.
 
 Keeping it current: `index_standard(standard)` after a standard is imported or changed (the
 importer calls it in its transaction), `remove_standard(id)` when one is deleted (a
@@ -53,7 +59,7 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete
@@ -64,6 +70,7 @@ from .models import STATUS_RANK, Clause, Standard, Term
 
 TABLE = "standards_search"  # rows: headers, clauses, terms
 WORD_TABLE = "standards_search_word"  # (word, standard_id, weight)
+DF_TABLE = "standards_search_df"  # (word, n): in how many standards; '' = how many standards
 FTS_TABLE = "standards_search_fts"  # SQLite only
 SHIFT = 20  # row id = standard id << SHIFT | position (up to a million rows a standard)
 WORDS_FILE = Path(__file__).with_name("data") / "search_words.txt"
@@ -152,6 +159,14 @@ class AnyOf:
     parts: tuple
 
 
+@dataclass(frozen=True)
+class Either:
+    """A word, or, where a text cut it otherwise, the words inside it."""
+
+    word: Word
+    parts: AllOf
+
+
 def _cover(word: str) -> list[Word]:
     """The dictionary words inside a long word, longest first from the left, and the
     characters no word covers (光盘率 → 光盘 + 率): how the word is found in a text that cut
@@ -192,7 +207,7 @@ def compile_query(text: str) -> tuple[list, list[str]]:
         flush()
         surface.append(piece)
         cover = _cover(piece) if len(piece) > 2 and not piece.isascii() else []
-        nodes.append(AnyOf((Word(piece), AllOf(tuple(cover)))) if cover else Word(piece))
+        nodes.append(Either(Word(piece), AllOf(tuple(cover))) if cover else Word(piece))
     flush()
     return list(dict.fromkeys(nodes)), list(dict.fromkeys(surface))
 
@@ -211,15 +226,20 @@ class _SQLite:
                 return "(" + " AND ".join(map(self.render, parts)) + ")"
             case AnyOf(parts):
                 return "(" + " OR ".join(map(self.render, parts)) + ")"
+            case Either(word, parts):
+                return self.render(AnyOf((word, parts)))
         raise TypeError(node)
 
-    def clause_hits(self, cursor, expression: str, standard_ids: list[int]) -> list:
-        """(row id, score) of the rows of these standards that match `expression`."""
+    def clause_hits(self, cursor, expression: str, standard_ids: list[int]) -> list[tuple]:
+        """(id, kind, number, body, text) of the rows of these standards matching
+        `expression`, one range of the FTS5 index per standard. (No bm25: FTS5 counts each
+        term's rows across the whole table for it, once per range.)"""
         arms, params = [], []
         for sid in standard_ids:
             arms.append(
-                f"SELECT rowid, -bm25({FTS_TABLE}) FROM {FTS_TABLE} "
-                f"WHERE {FTS_TABLE} MATCH %s AND rowid BETWEEN %s AND %s"
+                f"SELECT d.id, d.kind, d.number, d.body, d.text FROM {FTS_TABLE} AS f "
+                f"JOIN {TABLE} AS d ON d.id = f.rowid "
+                f"WHERE f.{FTS_TABLE} MATCH %s AND f.rowid BETWEEN %s AND %s"
             )
             params += [expression, *_id_range(sid)]
         cursor.execute(" UNION ALL ".join(arms), params)
@@ -249,6 +269,7 @@ class _SQLite:
         cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
         cursor.execute(f"DELETE FROM {TABLE}")
         cursor.execute(f"DELETE FROM {WORD_TABLE}")
+        cursor.execute(f"DELETE FROM {DF_TABLE}")
 
     def bulk_end(self, cursor) -> None:
         cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
@@ -270,13 +291,15 @@ class _PostgreSQL:
                 return "(" + " & ".join(map(self.render, parts)) + ")"
             case AnyOf(parts):
                 return "(" + " | ".join(map(self.render, parts)) + ")"
+            case Either(word, parts):
+                return self.render(AnyOf((word, parts)))
         raise TypeError(node)
 
-    def clause_hits(self, cursor, expression: str, standard_ids: list[int]) -> list:
+    def clause_hits(self, cursor, expression: str, standard_ids: list[int]) -> list[tuple]:
         cursor.execute(
-            f"SELECT id, ts_rank_cd(tsv, q, 1) FROM {TABLE}, to_tsquery('simple', %s) AS q "
-            "WHERE standard_id = ANY(%s) AND tsv @@ q",
-            [expression, list(standard_ids)],
+            f"SELECT id, kind, number, body, text FROM {TABLE} "
+            "WHERE standard_id = ANY(%s) AND tsv @@ to_tsquery('simple', %s)",
+            [list(standard_ids), expression],
         )
         return cursor.fetchall()
 
@@ -292,7 +315,7 @@ class _PostgreSQL:
         pass
 
     def clear(self, cursor) -> None:
-        cursor.execute(f"TRUNCATE {TABLE}, {WORD_TABLE}")
+        cursor.execute(f"TRUNCATE {TABLE}, {WORD_TABLE}, {DF_TABLE}")
 
     def bulk_end(self, cursor) -> None:
         cursor.execute(f"ANALYZE {TABLE}")
@@ -312,7 +335,7 @@ def backend():
 
 # -- writing the index -------------------------------------------------------------------------
 
-ROW_COLUMNS = ("id", "standard_id", "kind", "number", "source_id", "body")
+ROW_COLUMNS = ("id", "standard_id", "kind", "number", "body", "text")
 WORD_COLUMNS = ("word", "standard_id", "weight")
 
 
@@ -359,14 +382,14 @@ def _documents(standard_ids: list[int]) -> Iterator[tuple[list[tuple], list[tupl
     for row in (
         Clause.objects.filter(standard_id__in=standard_ids)
         .order_by("standard_id", "position")
-        .values_list("standard_id", "pk", "number", "title", "text")
+        .values_list("standard_id", "number", "title", "text")
     ):
         clauses.setdefault(row[0], []).append(row[1:])
     terms: dict[int, list] = {}
     for row in (
         Term.objects.filter(standard_id__in=standard_ids)
         .order_by("standard_id", "number", "pk")
-        .values_list("standard_id", "pk", "number", "term", "english", "definition")
+        .values_list("standard_id", "number", "term", "english", "definition")
     ):
         terms.setdefault(row[0], []).append(row[1:])
     for sid, code, key, title, english in Standard.objects.filter(pk__in=standard_ids).values_list(
@@ -374,16 +397,18 @@ def _documents(standard_ids: list[int]) -> Iterator[tuple[list[tuple], list[tupl
     ):
         base = sid << SHIFT
         header = words(f"{_code_text(code, key)} {title} {english}")
-        rows = [(base, sid, HEADER, "", None, " ".join(header))]
+        rows = [(base, sid, HEADER, "", " ".join(header), title)]
         fields = [(HEADER, header)]
         seq = 0
-        for seq, (pk, number, ctitle, text) in enumerate(clauses.get(sid, ()), start=1):
+        for seq, (number, ctitle, text) in enumerate(clauses.get(sid, ()), start=1):
             tokens = words(f"{number} {ctitle} {text}")
-            rows.append((base + seq, sid, CLAUSE, number, pk, " ".join(tokens)))
+            shown = f"{ctitle} {text}" if ctitle and text else ctitle or text
+            rows.append((base + seq, sid, CLAUSE, number, " ".join(tokens), shown))
             fields.append((CLAUSE, tokens))
-        for offset, (pk, number, term, term_en, definition) in enumerate(terms.get(sid, ()), 1):
+        for offset, (number, term, term_en, definition) in enumerate(terms.get(sid, ()), 1):
             tokens = words(f"{number} {term} {term_en} {definition}")
-            rows.append((base + seq + offset, sid, TERM, number, pk, " ".join(tokens)))
+            shown = f"{term} {term_en}：{definition}" if term_en else f"{term}：{definition}"
+            rows.append((base + seq + offset, sid, TERM, number, " ".join(tokens), shown))
             fields.append((TERM, tokens))
         yield rows, [(w, sid, weight) for w, weight in _weights(fields).items()]
 
@@ -400,11 +425,18 @@ def _load(cursor, adapter, standard_ids: list[int]) -> int:
 
 def remove_standard(standard_id: int) -> None:
     """Drop a standard from the index."""
-    lo, hi = _id_range(int(standard_id))
+    sid = int(standard_id)
+    lo, hi = _id_range(sid)
     with transaction.atomic(), connection.cursor() as cursor:
         backend().removing(cursor, lo, hi)
+        cursor.execute(
+            f"UPDATE {DF_TABLE} SET n = n - 1 WHERE word IN "
+            f"(SELECT word FROM {WORD_TABLE} WHERE standard_id = %s) "
+            f"OR (word = '' AND EXISTS (SELECT 1 FROM {TABLE} WHERE id = %s))",
+            [sid, lo],
+        )
         cursor.execute(f"DELETE FROM {TABLE} WHERE id BETWEEN %s AND %s", [lo, hi])
-        cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE standard_id = %s", [int(standard_id)])
+        cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE standard_id = %s", [sid])
 
 
 def index_standard(standard) -> int:
@@ -418,6 +450,13 @@ def index_standard(standard) -> int:
         with connection.cursor() as cursor:
             count = _load(cursor, adapter, [sid])
             adapter.added(cursor, *_id_range(sid))
+            if count:  # in word order, so that concurrent imports lock rows in one order
+                cursor.execute(
+                    f"INSERT INTO {DF_TABLE} (word, n) SELECT word, 1 FROM {WORD_TABLE} "
+                    "WHERE standard_id = %s UNION ALL SELECT '', 1 ORDER BY 1 "
+                    f"ON CONFLICT (word) DO UPDATE SET n = {DF_TABLE}.n + 1",
+                    [sid],
+                )
     return count
 
 
@@ -431,6 +470,11 @@ def reindex_all(batch: int = 500) -> dict:
         adapter.clear(cursor)
         for i in range(0, len(ids), batch):
             rows += _load(cursor, adapter, ids[i : i + batch])
+        cursor.execute(
+            f"INSERT INTO {DF_TABLE} (word, n) SELECT word, COUNT(*) FROM {WORD_TABLE} "
+            "GROUP BY word UNION ALL SELECT '', %s",
+            [len(ids)],
+        )
         adapter.bulk_end(cursor)
     adapter.after_bulk()
     return {"standards": len(ids), "rows": rows}
@@ -497,12 +541,19 @@ def _as_date(value) -> date | None:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _framework_relation() -> str | None:
-    """The relation from Standard to the framework nodes, once the frameworks exist."""
-    for f in Standard._meta.get_fields():
-        if f.is_relation and f.related_model and "framework" in f.related_model.__name__.lower():
-            return f.name
-    return None
+def _framework_q(user, node) -> Q:
+    """Standards attached to a framework node or to any node below it."""
+    try:
+        field = Standard._meta.get_field("framework_nodes")
+    except FieldDoesNotExist:
+        raise LookupError("标准体系框架尚未建立，不能按框架节点筛选") from None
+    model = field.related_model
+    if not isinstance(node, model):
+        nodes = model.objects.all() if user is None else model.objects.restrict(user)
+        node = nodes.filter(pk=node).first()
+        if node is None:
+            raise ValueError("没有这个标准体系节点，或无权查看")
+    return Q(framework_nodes__path__startswith=node.path)
 
 
 def scoped_standards(
@@ -529,17 +580,13 @@ def scoped_standards(
         if node is None:
             raise ValueError(f"未知的行政区划代码：{region}")
         qs = qs.filter(region__path__startswith=node.path)
-    qs = qs.with_status()
     if status:
         if status not in Standard.Status.values:
             choices = ", ".join(Standard.Status.values)
             raise ValueError(f"未知的标准状态：{status}（可选 {choices}）")
-        qs = qs.filter(status=status)
+        qs = qs.with_status().filter(status=status)
     if framework_node not in (None, ""):
-        relation = _framework_relation()
-        if relation is None:
-            raise LookupError("标准体系框架尚未建立，不能按框架节点筛选")
-        qs = qs.filter(**{relation: framework_node})
+        qs = qs.filter(_framework_q(user, framework_node))
     if start := _as_date(date_from):
         qs = qs.filter(issue_date__gte=start)
     if end := _as_date(date_to):
@@ -572,22 +619,53 @@ def _leaves(node) -> Iterator[Word]:
         case AllOf(parts) | AnyOf(parts):
             for part in parts:
                 yield from _leaves(part)
+        case Either(word, parts):
+            yield word
+            yield from _leaves(parts)
+
+
+def _in_standards(node, df: dict[Word, int]):
+    """The node as looked up in the word table. A word the query cut into pieces is looked
+    up by itself when some standard holds it, by its pieces only when none does (the pieces
+    of a word in a text are in the table too, so asking for both would only cost)."""
+    match node:
+        case Word():
+            return node
+        case Phrase(ws):
+            pairs = tuple(Word(a + b) for a, b in pairwise(ws))
+            return pairs[0] if len(pairs) == 1 else AllOf(pairs)
+        case Either(word, parts):
+            return word if df.get(word, 1) else _in_standards(parts, df)
+        case AllOf(parts) | AnyOf(parts) if len(parts) == 1:
+            return _in_standards(parts[0], df)
+        case AllOf(parts):
+            return AllOf(tuple(_in_standards(p, df) for p in parts))
+        case AnyOf(parts):
+            return AnyOf(tuple(_in_standards(p, df) for p in parts))
+    raise TypeError(node)
+
+
+def _absent(node, df: dict[Word, int]) -> bool:
+    """True when no standard can hold `node` (a required word is in none)."""
+    match node:
+        case Word():
+            return df.get(node, 1) == 0
+        case AllOf(parts):
+            return any(_absent(p, df) for p in parts)
+        case AnyOf(parts):
+            return all(_absent(p, df) for p in parts)
+    return False
 
 
 def _word_sql(node, idf: dict[Word, float]) -> tuple[str, list]:
-    """SQL giving (sid, s): each standard holding `node`, once, with its score — over the
-    word table, in plain SQL, the same on both databases."""
+    """SQL giving (sid, s): each standard holding `node` (as `_in_standards` gives it),
+    once, with its score — over the word table, in plain SQL, the same on both databases."""
     match node:
         case Word(text):
             return (
                 f"SELECT standard_id AS sid, weight * %s AS s FROM {WORD_TABLE} WHERE word = %s",
                 [idf.get(node, 1.0), text],
             )
-        case Phrase(ws):
-            pairs = tuple(Word(a + b) for a, b in pairwise(ws))
-            return _word_sql(pairs[0] if len(pairs) == 1 else AllOf(pairs), idf)
-        case AllOf(parts) | AnyOf(parts) if len(parts) == 1:
-            return _word_sql(parts[0], idf)
         case AllOf(parts) | AnyOf(parts):
             arms, params = [], []
             for i, part in enumerate(parts):
@@ -604,65 +682,116 @@ def _word_sql(node, idf: dict[Word, float]) -> tuple[str, list]:
     raise TypeError(node)
 
 
-def _idf(leaves: list[Word]) -> dict[Word, float]:
-    """BM25's inverse document frequency of each word, counted in standards (only needed,
-    and only counted, when a query has more than one word)."""
-    leaves = list(dict.fromkeys(leaves))
-    if len(leaves) < 2:
-        return {}
-    arms, params = [f"SELECT -1, COUNT(*) FROM {Standard._meta.db_table}"], []
-    for i, leaf in enumerate(leaves):
-        arms.append(f"SELECT {i}, COUNT(*) FROM {WORD_TABLE} WHERE word = %s")
-        params.append(leaf.text)
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(arms), params)
-        counts = dict(cursor.fetchall())
-    n = counts.pop(-1)
-    return {leaves[i]: math.log(1 + (n - df + 0.5) / (df + 0.5)) for i, df in counts.items()}
+class Statistics:
+    """In how many standards each word of a query is (kept up to date by indexing, in
+    `standards_search_df`), and BM25's inverse document frequency from it."""
+
+    def __init__(self, leaves: list[Word]):
+        leaves = list(dict.fromkeys(leaves))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT word, n FROM {DF_TABLE} "
+                f"WHERE word IN ({', '.join(['%s'] * (len(leaves) + 1))})",
+                ["", *(leaf.text for leaf in leaves)],
+            )
+            counts = dict(cursor.fetchall())
+        self.n = n = max(counts.pop("", 0), 1)
+        self.df = {leaf: counts.get(leaf.text, 0) for leaf in leaves}
+        self.idf = {w: math.log(1 + (n - df + 0.5) / (df + 0.5)) for w, df in self.df.items()}
 
 
-def _standards_matching(nodes: list, scope, restricted: bool, candidates: int):
-    """[(standard id, score)] of the best `candidates` standards holding every node."""
+def _standards_matching(nodes: list, stats: Statistics, scope, restricted: bool, limit: int):
+    """[(standard id, score)] of the best `limit` standards in `scope` holding every node.
+
+    A restricted scope is first applied to the best standards of the whole library (most
+    standards are public documents, so most readers see most of them); only when too few of
+    those are in scope does the scope go into the query itself, which costs a look at the
+    scope for every standard holding the words."""
     if not nodes:
         return []
-    root = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
-    sql, params = _word_sql(root, _idf([leaf for n in nodes for leaf in _leaves(n)]))
-    where = ""
-    if restricted:
+    root = _in_standards(nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes)), stats.df)
+    if _absent(root, stats.df):
+        return []
+    sql, params = _word_sql(root, stats.idf)
+    query = f"SELECT sid, s FROM ({sql}) AS r{{where}} ORDER BY s DESC, sid LIMIT %s"
+    with connection.cursor() as cursor:
+        if not restricted:
+            cursor.execute(query.format(where=""), [*params, limit])
+            return [(sid, float(score)) for sid, score in cursor.fetchall()]
+        cursor.execute(query.format(where=""), [*params, limit * 4])
+        best = [(sid, float(score)) for sid, score in cursor.fetchall()]
+        visible = set(scope.filter(pk__in=[sid for sid, _s in best]).values_list("pk", flat=True))
+        found = [(sid, score) for sid, score in best if sid in visible]
+        if len(found) >= limit or len(best) < limit * 4:
+            return found[:limit]
         try:
             scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:  # the caller may read no standard at all
             return []
-        where, params = f" WHERE sid IN ({scope_sql})", [*params, *scope_params]
-    with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT sid, s FROM ({sql}) AS r{where} ORDER BY s DESC, sid LIMIT %s",
-            [*params, candidates],
+            query.format(where=f" WHERE sid IN ({scope_sql})"), [*params, *scope_params, limit]
         )
         return [(sid, float(score)) for sid, score in cursor.fetchall()]
 
 
-def _clauses_matching(nodes: list, standard_ids: list[int]) -> dict[int, list[tuple[int, float]]]:
-    """{standard id: [(row id, score)]}: a standard's rows holding every node, or if none
-    does, its rows holding any — from the database's full-text index."""
+def _clauses_matching(nodes: list, standard_ids: list[int], stats) -> dict[int, list[tuple]]:
+    """{standard id: [(id, kind, number, body, text)]} from the database's full-text index:
+    a standard's rows holding every node; where none does, its rows holding the query's
+    most telling words (idf at least half the highest); where none does either, any."""
     if not nodes or not standard_ids:
         return {}
     adapter = backend()
-    found: dict[int, list[tuple[int, float]]] = {}
-    every = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
-    passes = [every] + ([AnyOf(tuple(nodes))] if len(nodes) > 1 else [])
+    found: dict[int, list[tuple]] = {}
+    passes = [nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))]
+    if len(nodes) > 1:
+        telling = {p: max(stats.idf.get(w, 0.0) for w in _leaves(p)) for p in nodes}
+        best = max(telling.values())
+        telling_nodes = tuple(p for p, idf in telling.items() if idf >= best / 2)
+        passes.append(AnyOf(telling_nodes))
+        if len(telling_nodes) < len(nodes):
+            passes.append(AnyOf(tuple(nodes)))
     with connection.cursor() as cursor:
         for expression in passes:
             missing = [sid for sid in standard_ids if sid not in found]
             if not missing:
                 break
-            for row_id, score in adapter.clause_hits(cursor, adapter.render(expression), missing):
-                found.setdefault(row_id >> SHIFT, []).append((row_id, float(score)))
+            for row in adapter.clause_hits(cursor, adapter.render(expression), missing):
+                found.setdefault(row[0] >> SHIFT, []).append(row)
     return found
 
 
+def _row_words(nodes: list, idf: dict[Word, float]) -> dict[str, float]:
+    """The words a row is scored by, with their idf (a phrase by its characters)."""
+    out: dict[str, float] = {}
+    for node in nodes:
+        match node:
+            case Word(text):
+                out[text] = idf.get(node, 1.0)
+            case Phrase(ws):
+                weight = min((idf.get(Word(a + b), 1.0) for a, b in pairwise(ws)), default=1.0)
+                out.update(dict.fromkeys(ws, weight))
+            case AllOf(parts) | AnyOf(parts):
+                out.update(_row_words(list(parts), idf))
+            case Either(word, parts):
+                out.update(_row_words([word, parts], idf))
+    return out
+
+
+def _row_score(kind: str, tokens: list[str], weights: dict[str, float]) -> float:
+    """How well one row matches, to order a standard's snippets: BM25 over the row, the
+    title counting three times and a term twice."""
+    norm = K1 * (0.25 + 0.75 * len(tokens) / 30)
+    score = 0.0
+    for word, weight in weights.items():
+        if tf := tokens.count(word):
+            score += weight * tf * (K1 + 1) / (tf + norm)
+    return score * BOOST[kind]
+
+
 def _highlights(text: str, surface: list[str]) -> list[tuple[int, int]]:
-    lowered = normalise(text) if len(normalise(text)) == len(text) else text.lower()
+    """Where the query's words are in `text`, merged, as [start, end) offsets."""
+    folded = normalise(text)
+    lowered = folded if len(folded) == len(text) else text.lower()
     spans = []
     for term in sorted(surface, key=len, reverse=True):
         start = lowered.find(term)
@@ -734,35 +863,35 @@ def search(
         for pk, key in scope.filter(wanted).values_list("pk", "code_key"):
             exact[pk] = 2 if key in dated else 1
 
-    text_nodes = nodes
+    text_nodes, where, restricted_to = nodes, scope, restricted
     if exact and nodes:  # "DB50/T 9001 光盘率": the words inside that standard
-        found = _standards_matching(nodes, scope.filter(pk__in=list(exact)), True, candidates)
+        where, restricted_to = scope.filter(pk__in=list(exact)), True
     elif codes:  # a code: the standard itself, then the standards that cite it
         text_nodes = []
         for code, as_written in zip(codes, written, strict=True):
             compiled, _surface = compile_query(as_written)
-            text_nodes.append(AnyOf((Word(_compact(code)[-1]), AllOf(tuple(compiled)))))
+            text_nodes.append(Either(Word(_compact(code)[-1]), AllOf(tuple(compiled))))
         text_nodes += nodes
         surface += [normalise(w) for w in written]
-        found = _standards_matching(text_nodes, scope, restricted, candidates + len(exact))
+        candidates += len(exact)
+    stats = Statistics([leaf for node in text_nodes for leaf in _leaves(node)])
+    found = _standards_matching(text_nodes, stats, where, restricted_to, candidates)
+    if codes and not nodes:
         found = [f for f in found if f[0] not in exact]
-    else:
-        found = _standards_matching(nodes, scope, restricted, candidates)
     if not found and len(nodes) > 1 and not exact:  # nothing has every word: any word
         text_nodes = [AnyOf(tuple(nodes))]
-        found = _standards_matching(text_nodes, scope, restricted, candidates)
+        found = _standards_matching(text_nodes, stats, scope, restricted, candidates)
 
     score = dict(found)
     ids = list(exact) + [sid for sid, _s in found if sid not in exact]
     if not ids:
         return []
-    # Only `status` of the library's with_status(): compiling its rank expression costs more
-    # than the search itself; the rank comes from STATUS_RANK here.
+    # Every id came through the scope; this only drops rows of standards deleted meanwhile.
     standards = {
         row[0]: _Found(*row)
-        for row in scope.filter(pk__in=ids).values_list(
-            "pk", "code", "code_key", "title", "level", "year", "agency_id", "status"
-        )
+        for row in Standard.objects.filter(pk__in=ids)
+        .with_status()
+        .values_list("pk", "code", "code_key", "title", "level", "year", "agency_id", "status")
     }
 
     def relevance(sid: int) -> float:
@@ -778,56 +907,26 @@ def search(
     ranked = sorted((sid for sid in ids if sid in standards), key=order)[: limit + 5]
     # Which clauses: the full-text index, over the rows of these standards only. A standard
     # holding every word but in no row as asked (a phrase's characters apart) is dropped.
-    hits = _clauses_matching(text_nodes, [sid for sid in ranked if sid not in exact or nodes])
+    hits = _clauses_matching(
+        text_nodes, [sid for sid in ranked if sid not in exact or nodes], stats
+    )
     chosen = [sid for sid in ranked if sid in exact or sid in hits][:limit]
     top = max((relevance(sid) for sid in chosen if sid not in exact), default=0.0) or 1.0
-    return _results(chosen, standards, exact, hits, relevance, top, surface)
+    weights = _row_words(text_nodes, stats.idf)
+    return _results(chosen, standards, exact, hits, relevance, top, surface, weights)
 
 
-def _results(chosen, standards, exact, hits, relevance, top, surface) -> list[Result]:
-    row_ids = [rid for sid in chosen for rid, _s in hits.get(sid, ())]
-    rows: dict[int, tuple] = {}
-    if row_ids:
-        with connection.cursor() as cursor:
-            for i in range(0, len(row_ids), 900):
-                part = row_ids[i : i + 900]
-                cursor.execute(
-                    f"SELECT id, kind, number, source_id FROM {TABLE} "
-                    f"WHERE id IN ({', '.join(['%s'] * len(part))})",
-                    part,
-                )
-                rows.update({r[0]: r[1:] for r in cursor.fetchall()})
-    # The three best rows of each standard give its snippets.
-    best_rows = {
-        sid: [rid for rid, _s in sorted(hits[sid], key=lambda h: -h[1]) if rid in rows][:3]
-        for sid in chosen
-        if sid in hits
-    }
-    wanted = [rows[rid] for rids in best_rows.values() for rid in rids]
-    clause_ids = [src for kind, _n, src in wanted if kind == CLAUSE]
-    term_ids = [src for kind, _n, src in wanted if kind == TERM]
-    texts: dict[tuple[str, int], str] = {}
-    if clause_ids:
-        for pk, title, text in Clause.objects.filter(pk__in=clause_ids).values_list(
-            "pk", "title", "text"
-        ):
-            texts[CLAUSE, pk] = f"{title} {text}".strip() if title and text else (title or text)
-    if term_ids:
-        for pk, term, english, definition in Term.objects.filter(pk__in=term_ids).values_list(
-            "pk", "term", "english", "definition"
-        ):
-            label = f"{term} {english}" if english else term
-            texts[TERM, pk] = f"{label}：{definition}"
-
+def _results(chosen, standards, exact, hits, relevance, top, surface, weights) -> list[Result]:
     results = []
     for sid in chosen:
         s = standards[sid]
-        numbers = {rows[rid][1] for rid, _sc in hits.get(sid, ()) if rid in rows and rows[rid][1]}
-        snippets = []
-        for rid in best_rows.get(sid, []):
-            kind, number, source = rows[rid]
-            text = s.title if kind == HEADER else texts.get((kind, source), "")
-            if text and not any(p.clause == number and p.kind == kind for p in snippets):
+        rows = sorted(hits.get(sid, ()), key=lambda r: -_row_score(r[1], r[3].split(), weights))
+        snippets: list[Snippet] = []
+        for _id, kind, number, _body, text in rows:
+            if len(snippets) == 3:
+                break
+            # A term is often a clause too (3.1 光盘率): one snippet per number.
+            if text and not any(p.clause == number for p in snippets):
                 snippets.append(_snippet(number, kind, text, surface))
         score = 1.0 if sid in exact else round(relevance(sid) / top, 4)
         results.append(
@@ -842,7 +941,7 @@ def _results(chosen, standards, exact, hits, relevance, top, surface) -> list[Re
                 agency_id=s.agency_id,
                 score=score if math.isfinite(score) else 0.0,
                 match="code" if sid in exact else "text",
-                clauses=sorted(numbers, key=_number_key),
+                clauses=sorted({r[2] for r in rows if r[2]}, key=_number_key),
                 snippets=snippets,
             )
         )

@@ -18,7 +18,14 @@ NAVIGATION = [
             (_("行政区划"), "region_list", "org.view", "region_"),
         ],
     ),
-    (_("标准化"), [(_("标准库"), "standard_list", "standards.view", "standard_")]),
+    (
+        _("标准化"),
+        [
+            (_("标准库"), "standard_list", "standards.view", "standard_"),
+            (_("标准体系"), "framework_list", "standards.view", "framework_"),
+            (_("职能覆盖"), "coverage_matrix", "standards.view", "coverage_"),
+        ],
+    ),
     (
         _("系统管理"),
         [

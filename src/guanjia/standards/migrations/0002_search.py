@@ -1,14 +1,16 @@
 """The search index of the standards library (guanjia.standards.search).
 
-Two tables, the same columns on both databases:
+Three tables, the same columns on both databases:
 
 * `standards_search`: a row per standard header, clause and term, its id
-  `standard id << 20 | position`, its body the space-joined jieba words. The database
-  full-text-indexes the body: SQLite an external-content FTS5 table, PostgreSQL a generated
-  tsvector column (matched only over one standard's rows at a time, found by standard_id,
-  so it needs no GIN index).
+  `standard id << 20 | position`, its body the space-joined jieba words, its text what a
+  snippet shows. The database full-text-indexes the body: SQLite an external-content FTS5
+  table, PostgreSQL a generated tsvector column (matched only over the rows of a few
+  standards at a time, found by standard_id, so it needs no GIN index).
 * `standards_search_word`: each standard's words once, with a weight; the primary key
   (word, standard_id) makes one word's standards a range scan.
+* `standards_search_df`: in how many standards each word is (the row '' counts the
+  standards), for BM25's idf without counting at query time.
 
 No foreign key to the standard (the test suite's flush truncates only Django's tables); the
 index follows deletions through a post_delete receiver, and every hit is joined back to the
@@ -23,10 +25,12 @@ CREATE TABLE standards_search (
     standard_id bigint NOT NULL,
     kind varchar(8) NOT NULL,
     number varchar(32) NOT NULL,
-    source_id bigint NULL,
-    body text NOT NULL{extra}
+    body text NOT NULL,
+    text text NOT NULL{extra}
 )
 """
+
+DF = "CREATE TABLE standards_search_df (word varchar(64) PRIMARY KEY, n integer NOT NULL)"
 
 FORWARD = {
     "sqlite": [
@@ -38,6 +42,7 @@ FORWARD = {
         "word varchar(64) NOT NULL, standard_id bigint NOT NULL, weight real NOT NULL, "
         "PRIMARY KEY (word, standard_id)) WITHOUT ROWID",
         "CREATE INDEX standards_search_word_standard ON standards_search_word (standard_id)",
+        DF,
     ],
     "postgresql": [
         ROWS.format(
@@ -50,16 +55,22 @@ FORWARD = {
         "standard_id bigint NOT NULL, weight real NOT NULL, "
         "PRIMARY KEY (word, standard_id) INCLUDE (weight))",
         "CREATE INDEX standards_search_word_standard ON standards_search_word (standard_id)",
+        DF,
     ],
 }
 
 BACKWARD = {
     "sqlite": [
+        "DROP TABLE standards_search_df",
         "DROP TABLE standards_search_word",
         "DROP TABLE standards_search_fts",
         "DROP TABLE standards_search",
     ],
-    "postgresql": ["DROP TABLE standards_search_word", "DROP TABLE standards_search"],
+    "postgresql": [
+        "DROP TABLE standards_search_df",
+        "DROP TABLE standards_search_word",
+        "DROP TABLE standards_search",
+    ],
 }
 
 
