@@ -197,3 +197,18 @@ def test_backup_is_a_snapshot_that_lets_others_write(
     result = backup.create_backup(tmp_path / "b.tar.gz")
     assert Heartbeat.objects.filter(name="during-backup").exists()  # the write went through
     assert result["counts"] == {"core.agency": 4}  # and is not in the snapshot
+
+
+def test_restore_rebuilds_the_standards_search_index(world, tmp_path):
+    from guanjia.standards.search import search
+    from guanjia.standards.services import import_document
+    from tests.standards.textdoc import load_fixture
+
+    standard, _created = import_document(None, load_fixture("DB50-T-9001-2022.txt"), world["A"])
+    call_command("backup", output=str(tmp_path / "b.tar.gz"))
+    standard.delete()  # its index rows go with it; the restore must bring them back
+    assert search(None, "光盘率") == []
+    call_command("restore", str(tmp_path / "b.tar.gz"), yes=True)
+    results = search(None, "光盘率")
+    assert [r.code for r in results] == ["DB50/T 9001—2022"]
+    assert "8.2" in results[0].clauses

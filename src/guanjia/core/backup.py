@@ -23,6 +23,7 @@ from django.core import serializers
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 import guanjia
 
@@ -38,6 +39,10 @@ SKIPPED = {
 
 
 FORMAT = 1
+
+# Sent inside the restore transaction once the rows are back: apps rebuild what is derived
+# from them and kept outside Django's models (e.g. the standards' full-text index).
+restored = Signal()
 
 
 def _models(include_auto_created: bool = False):
@@ -163,6 +168,7 @@ def restore_backup(path: Path) -> dict:
         with transaction.atomic(), audit.paused():
             _empty_tables()
             call_command("loaddata", str(Path(tmp) / "data.json"), verbosity=0)
+            restored.send(sender=restore_backup)
         uploads = Path(tmp) / "uploads"
         if uploads.exists():
             shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
