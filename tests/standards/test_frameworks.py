@@ -78,7 +78,8 @@ def test_tree_building_keeps_framework_owner_and_visibility(small, world):
     nodes = list(FrameworkNode.objects.filter(path__startswith=fw.path).order_by("path"))
     assert [n.code for n in nodes] == ["DZ", "1", "2", "2.1", "2.2", "3"]
     assert {n.agency_id for n in nodes} == {world["A"].pk}
-    assert [c.code for c in small["nodes"]["2"].get_children()] == ["2.1", "2.2"]
+    children = FrameworkNode.objects.get_children(small["nodes"]["2"])
+    assert [c.code for c in children] == ["2.1", "2.2"]
     svc.update_node(None, fw, is_public=False)
     assert set(
         FrameworkNode.objects.filter(path__startswith=fw.path).values_list("is_public", flat=True)

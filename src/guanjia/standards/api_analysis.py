@@ -6,7 +6,7 @@ outside the caller's scope is a 404, and the library the check consults is the c
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from .analysis import library_lookup
@@ -152,14 +152,17 @@ def check_draft(request, file: File[UploadedFile]):
     from .parsing import UnreadableFile, read_bytes
 
     if file.size and file.size > MAX_DRAFT_BYTES:
-        return 413, {"detail": "文件过大（上限 20 MB）"}
+        return Status(413, {"detail": "文件过大（上限 20 MB）"})
     try:
         doc = read_bytes(file.read(), file.name or "")
     except UnreadableFile as exc:
-        return 422, {"detail": str(exc)}
+        return Status(422, {"detail": str(exc)})
     findings = check(doc, library=_library(request))
-    return 200, {
-        "code": doc.code,
-        "title": doc.title,
-        "findings": [f.to_dict() for f in findings],
-    }
+    return Status(
+        200,
+        {
+            "code": doc.code,
+            "title": doc.title,
+            "findings": [f.to_dict() for f in findings],
+        },
+    )

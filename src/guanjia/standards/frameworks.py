@@ -74,7 +74,7 @@ def create_framework(
     )
     candidate.full_clean(exclude=["path", "depth", "numchild"])
     with transaction.atomic():
-        root = FrameworkNode.add_root(instance=candidate)
+        root = FrameworkNode.objects.add_root(instance=candidate)
         ensure_in_scope(actor, root, "add")
     return root
 
@@ -95,7 +95,7 @@ def add_node(
         )
         candidate.full_clean(exclude=["path", "depth", "numchild"])
         fresh = FrameworkNode.objects.get(pk=parent.pk)  # numchild as stored
-        node = fresh.add_child(instance=candidate)
+        node = FrameworkNode.objects.add_child(fresh, instance=candidate)
         parent.numchild = fresh.numchild  # the caller's copy stays usable
         ensure_in_scope(actor, node, "add")
     return node
