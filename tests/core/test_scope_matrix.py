@@ -20,6 +20,14 @@ from guanjia.core.scope import DataScope
 
 from ..conftest import PASSWORD, api_client, make_role, make_user
 from ..standards.analysis_scope import AnalysisOfB, DraftCheckAgainstB
+from ..standards.drafting_scope import DraftDetail, DraftListing, DraftWrite
+from ..standards.expert_scope import (
+    DocumentListing,
+    DocumentUpload,
+    ExpertListing,
+    ExportOfB,
+    ScopedWrite,
+)
 from ..standards.framework_scope import (
     FrameworkDetail,
     FrameworkListing,
@@ -334,6 +342,69 @@ MATRIX = {
         ("DELETE", V1 + "/standards/functions/{function}", None),
     ),
     ("GET", "/standards/coverage"): FrameworkDetail(V1 + "/standards/coverage?agency={B}"),
+    ("GET", "/standards/{standard_id}/export.docx"): ExportOfB(),
+    ("POST", "/standards/{standard_id}/requirements/refresh"): ScopedWrite(
+        V1 + "/standards/{standard}/requirements/refresh"
+    ),
+    ("POST", "/standards/requirements/{requirement_id}/link"): ScopedWrite(
+        V1 + "/standards/requirements/{requirement}/link", {"indicator_key": "org.user_count"}
+    ),
+    ("GET", "/standards/experts"): ExpertListing(),
+    ("GET", "/standards/documents"): DocumentListing(),
+    ("POST", "/standards/documents"): DocumentUpload(),
+    ("POST", "/standards/experts"): ScopedWrite(
+        V1 + "/standards/experts", {"name": "越权专家", "agency_id": "@B"}
+    ),
+    ("POST", "/standards/drafts/{standard_id}/reviewers"): ScopedWrite(
+        V1 + "/standards/drafts/{standard}/reviewers", {"expert_id": "@a_expert"}
+    ),
+    ("GET", "/standards/drafts"): DraftListing(),
+    ("GET", "/standards/drafts/{standard_id}/versions"): DraftDetail(
+        V1 + "/standards/drafts/{draft}/versions"
+    ),
+    ("POST", "/standards/drafts/{standard_id}/versions"): DraftWrite(
+        ("POST", V1 + "/standards/drafts/{draft}/versions", {"note": "越权版本"}),
+    ),
+    ("GET", "/standards/drafts/{standard_id}/periods"): DraftDetail(
+        V1 + "/standards/drafts/{draft}/periods"
+    ),
+    ("POST", "/standards/drafts/{standard_id}/periods"): DraftWrite(
+        (
+            "POST",
+            V1 + "/standards/drafts/{draft}/periods",
+            {"group_id": "@group", "opens": "2026-01-01", "closes": "2026-12-31"},
+        ),
+    ),
+    ("GET", "/standards/drafts/periods/{period_id}/comments"): DraftDetail(
+        V1 + "/standards/drafts/periods/{period}/comments"
+    ),
+    ("POST", "/standards/drafts/periods/{period_id}/comments"): DraftWrite(
+        (
+            "POST",
+            V1 + "/standards/drafts/periods/{period}/comments",
+            {"clause_number": "4.1", "text": "越权"},
+        ),
+        join=True,
+    ),
+    ("PATCH", "/standards/drafts/comments/{comment_id}"): DraftWrite(
+        ("PATCH", V1 + "/standards/drafts/comments/{comment}", {"disposition": "adopted"}),
+    ),
+    ("GET", "/standards/drafts/periods/{period_id}/export.xlsx"): DraftDetail(
+        V1 + "/standards/drafts/periods/{period}/export.xlsx"
+    ),
+    ("GET", "/standards/drafts/periods/{period_id}/export.docx"): DraftDetail(
+        V1 + "/standards/drafts/periods/{period}/export.docx"
+    ),
+    ("POST", "/standards/drafts/{standard_id}/submit"): DraftWrite(
+        ("POST", V1 + "/standards/drafts/{draft}/submit", None),
+    ),
+    ("POST", "/standards/drafts/{standard_id}/approve"): DraftWrite(
+        ("POST", V1 + "/standards/drafts/{draft}/approve", None),
+    ),
+    ("POST", "/standards/drafts/{standard_id}/publish"): DraftWrite(
+        ("POST", V1 + "/standards/drafts/{draft}/approve", None),
+        ("POST", V1 + "/standards/drafts/{draft}/publish", {"issue_date": "2026-03-01"}),
+    ),
     ("DELETE", "/standards/{standard_id}"): LibraryWrite(
         ("DELETE", V1 + "/standards/{private}", None),
         ("DELETE", V1 + "/standards/{public}", None),

@@ -9,7 +9,7 @@ import pytest
 from guanjia.demo.registry import DemoContext
 from guanjia.demo.services import load_demo_world
 from guanjia.standards.demo import _plan
-from guanjia.standards.models import Reference, Standard
+from guanjia.standards.models import PRE_PUBLICATION, Comment, CommentPeriod, Reference, Standard
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,8 @@ def test_demo_world_has_a_standards_library():
     result = load_demo_world("small", seed=7)
     assert time.perf_counter() - started < 10
     counts = result["counts"]
-    library = Standard.objects.exclude(code_prefix="Q/DZJG")  # 大足's internal ones: frameworks
+    # 大足's internal ones come with the frameworks, the joint drafts with drafting.
+    library = Standard.objects.exclude(code_prefix="Q/DZJG").exclude(stage__in=PRE_PUBLICATION)
     assert counts["standards"] == library.count() == 53
     assert counts["standard_clauses"] > 900
     samples = {"DB50/T 9001—2022", "DB50/T 9003—2023", "DB51/T 9002—2021"}
@@ -45,7 +46,8 @@ def test_demo_world_has_a_standards_library():
 
 def test_size_and_seed_decide_the_library():
     load_demo_world("small", seed=3, sizes={"sample_standards": 12})
-    assert Standard.objects.exclude(code_prefix="Q/DZJG").count() == 15
+    library = Standard.objects.exclude(code_prefix="Q/DZJG").exclude(stage__in=PRE_PUBLICATION)
+    assert library.count() == 15
 
     def plan(seed):
         ctx = DemoContext(scale="small", seed=seed)
@@ -91,3 +93,21 @@ def test_demo_world_has_frameworks_and_coverage():
         for a in Agency.objects.filter(functions__isnull=False).exclude(pk=dazu.pk).distinct()
     ]
     assert len(partial) >= 3 and all(r is not None and r < 100 for r in partial)
+
+
+def test_demo_world_has_joint_drafts():
+    counts = load_demo_world("small", seed=7)["counts"]
+    drafts = Standard.objects.filter(stage="soliciting").order_by("code")
+    assert [d.title for d in drafts] == [
+        "川渝区域一体化公务用车社会化保障管理规范",
+        "川渝地区机关食堂反食品浪费评价规范",
+    ]
+    assert all(not d.is_public for d in drafts)
+    for period in CommentPeriod.objects.filter(standard__in=drafts):
+        assert period.group.name.startswith("第") and period.version.number == 1
+        assert all("（示例）" in c[2] for c in period.version.clauses if c[0].count(".") == 1)
+        members = set(period.group.members.values_list("pk", flat=True))
+        assert {c.agency_id for c in period.comments.all()} <= members
+    comments = Comment.objects.filter(period__standard__in=drafts)
+    assert counts["draft_comments"] == comments.count() == 7
+    assert counts["draft_comments_disposed"] == comments.exclude(disposition="pending").count() == 4

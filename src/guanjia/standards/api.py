@@ -209,6 +209,14 @@ def delete_standard(request, standard_id: int):
 
 
 # The search and analysis endpoints live in their own modules, under the same prefix.
-for _name in ("api_search", "api_analysis", "api_frameworks"):
+for _name in (
+    "api_search",
+    "api_analysis",
+    "api_frameworks",
+    "api_drafting",
+    "api_requirements",
+    "api_export",
+    "api_experts",
+):
     if importlib.util.find_spec(f"guanjia.standards.{_name}") is not None:
         router.add_router("", importlib.import_module(f"guanjia.standards.{_name}").router)

@@ -19,6 +19,7 @@ from pathlib import Path
 from guanjia.demo.registry import DemoContext, demo_part
 
 from . import (
+    demo_drafting,  # noqa: F401  (registers the joint drafting part, order 40)
     demo_frameworks,  # noqa: F401  (registers the frameworks part, order 30)
     services,
 )

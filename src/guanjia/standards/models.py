@@ -551,3 +551,88 @@ class Comment(ScopedModel, ChangeLogged):
         if action != "view" or not user.agency_id:
             return None
         return Q(agency_id=user.agency_id)
+
+
+# -- experts ---------------------------------------------------------------------------------
+
+
+class Expert(ScopedModel, ChangeLogged):
+    """A standardisation expert of an agency, who can be asked to review other agencies'
+    drafts."""
+
+    name = models.CharField(_("姓名"), max_length=64)
+    field = models.CharField(_("专业领域"), max_length=128, blank=True)
+    title = models.CharField(_("职称"), max_length=64, blank=True)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("所在单位"), on_delete=models.PROTECT, related_name="experts"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("地区"), null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    scope_domain = "standards"
+
+    class Meta:
+        verbose_name = _("专家")
+        verbose_name_plural = _("专家")
+        ordering = ["agency", "name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class ReviewAssignment(ScopedModel, ChangeLogged):
+    """An expert asked to review a draft (never a draft of the expert's own agency)."""
+
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("草案"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    expert = models.ForeignKey(
+        Expert, verbose_name=_("专家"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    assigned_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    scope_domain = "standards"
+    scope_agency_field = "standard__agency"
+
+    class Meta:
+        verbose_name = _("审查专家")
+        verbose_name_plural = _("审查专家")
+        ordering = ["standard", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "expert"], name="review_once_per_expert")
+        ]
+
+    def __str__(self):
+        return f"{self.expert} → {self.standard}"
+
+
+class Document(ScopedModel, ChangeLogged):
+    """A working document of an agency (a report, a notice, a reference file), with its text
+    read out of .txt/.md/.docx so it can be searched."""
+
+    title = models.CharField(_("标题"), max_length=255)
+    file = models.FileField(_("文件"), upload_to="documents/")
+    tags = models.CharField(_("标签"), max_length=255, blank=True, help_text=_("以空格分隔"))
+    text = models.TextField(_("提取文本"), blank=True)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="documents"
+    )
+    uploaded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_domain = "standards"
+    audit_exclude = ("text",)
+
+    class Meta:
+        verbose_name = _("文档")
+        verbose_name_plural = _("文档")
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self):
+        return self.title

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_frameworks
+from . import views, views_drafting, views_frameworks
 
 urlpatterns = [
     path("", views.standard_list, name="standard_list"),
@@ -15,6 +15,23 @@ urlpatterns = [
         name="framework_export",
     ),
     path("coverage/", views_frameworks.coverage_matrix, name="coverage_matrix"),
+    path("drafts/", views_drafting.draft_list, name="draft_list"),
+    path("drafts/<int:pk>/", views_drafting.draft_detail, name="draft_detail"),
+    path(
+        "drafts/periods/<int:period_id>/comments/",
+        views_drafting.draft_comment,
+        name="draft_comment",
+    ),
+    path(
+        "drafts/comments/<int:comment_id>/dispose/",
+        views_drafting.draft_dispose,
+        name="draft_dispose",
+    ),
+    path(
+        "drafts/periods/<int:period_id>/export.<str:fmt>",
+        views_drafting.draft_export,
+        name="draft_export",
+    ),
     path("code/<path:code>", views.standard_by_code_view, name="standard_by_code"),
     path("<int:pk>/", views.standard_detail, name="standard_detail"),
     path("<int:pk>/source/", views.standard_source, name="standard_source"),

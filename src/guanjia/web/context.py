@@ -24,6 +24,7 @@ NAVIGATION = [
             (_("标准库"), "standard_list", "standards.view", "standard_"),
             (_("标准体系"), "framework_list", "standards.view", "framework_"),
             (_("职能覆盖"), "coverage_matrix", "standards.view", "coverage_"),
+            (_("联合起草"), "draft_list", "standards.view", "draft_"),
         ],
     ),
     (
