@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from . import views, views_drafting, views_frameworks
+from . import views, views_analysis, views_drafting, views_frameworks
 
 urlpatterns = [
     path("", views.standard_list, name="standard_list"),
     path("upload/", views.standard_upload, name="standard_upload"),
+    path("compare/", views_analysis.standard_compare, name="analysis_compare"),
     path("frameworks/", views_frameworks.framework_list, name="framework_list"),
     path("frameworks/<int:pk>/", views_frameworks.framework_detail, name="framework_detail"),
     path(
@@ -34,6 +35,7 @@ urlpatterns = [
     ),
     path("code/<path:code>", views.standard_by_code_view, name="standard_by_code"),
     path("<int:pk>/", views.standard_detail, name="standard_detail"),
+    path("<int:pk>/check/", views_analysis.standard_check, name="analysis_check"),
     path("<int:pk>/source/", views.standard_source, name="standard_source"),
     path("<int:pk>/sts.xml", views.standard_sts, name="standard_sts"),
 ]

@@ -22,6 +22,7 @@ NAVIGATION = [
         _("标准化"),
         [
             (_("标准库"), "standard_list", "standards.view", "standard_"),
+            (_("标准比对"), "analysis_compare", "standards.view", "analysis_"),
             (_("标准体系"), "framework_list", "standards.view", "framework_"),
             (_("职能覆盖"), "coverage_matrix", "standards.view", "coverage_"),
             (_("联合起草"), "draft_list", "standards.view", "draft_"),
