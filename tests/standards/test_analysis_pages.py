@@ -12,7 +12,7 @@ from guanjia.standards.parsing import parse_text
 from ..conftest import make_role, make_user
 from .library_fixtures import import_fixture, text
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.standards.urls_with_standards")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

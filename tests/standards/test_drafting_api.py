@@ -145,7 +145,6 @@ def test_drafting_flow(setup):
     assert send(drafter, "get", f"{V1}/{draft.pk}/versions").status_code == 404
 
 
-@pytest.mark.urls("tests.standards.urls_with_standards")
 def test_draft_pages(setup, world):
     from django.test import Client
 

@@ -243,7 +243,6 @@ def test_scope_a_cannot_see_or_touch_b(small, world, officer):
     assert r.status_code == 404
 
 
-@pytest.mark.urls("tests.standards.urls_with_standards")
 def test_pages_tree_download_and_coverage(small, world, officer):
     from django.test import Client
 

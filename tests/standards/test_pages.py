@@ -14,7 +14,7 @@ from guanjia.standards.models import Standard
 from ..conftest import make_role, make_user
 from .library_fixtures import FIXTURES, import_all, import_fixture
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.standards.urls_with_standards")]
+pytestmark = pytest.mark.django_db
 
 
 def login(user) -> Client:
