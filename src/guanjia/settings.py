@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "guanjia.core",
     "guanjia.standards",
+    "guanjia.vehicles",
     "guanjia.web",
     "guanjia.demo",
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("standards/", include("guanjia.standards.urls")),
+    path("vehicles/", include("guanjia.vehicles.urls")),
     path("", include("guanjia.web.urls")),
 ]
 

@@ -1,5 +1,5 @@
 """Helpers of the import tests: the fixture standards (the package's copies of
-../shared/fixtures/standards), their text, and importing them as the system."""
+tests/fixtures/standards), their text, and importing them as the system."""
 
 from __future__ import annotations
 

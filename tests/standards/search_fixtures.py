@@ -1,5 +1,5 @@
 """A small library for the search tests, built with the ORM (not the importer) and indexed:
-the fixtures' texts (../shared/fixtures/standards), the previous edition of DB50/T 9001
+the fixtures' texts (tests/fixtures/standards), the previous edition of DB50/T 9001
 (superseded by the 2022 one, same wording where the 2022 edition kept it), and an internal
 standard of agency B that is not public."""
 

@@ -8,7 +8,7 @@ from guanjia.standards.document import StandardDoc
 from guanjia.standards.parsing import parse_text, read_bytes, read_file  # noqa: F401
 
 # shared/ sits beside the checkout (see the README): <checkout>/../shared/fixtures/standards
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "standards"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "standards"
 
 
 def load_fixture(name: str) -> StandardDoc:

@@ -173,7 +173,8 @@ def department_names(level: str, place: str) -> tuple[list[str], list[str]]:
 # -- roles and demo logins ------------------------------------------------------------------
 
 DOMAINS = (
-    "org", "system", "audit", "standards", "evaluation", "vehicles", "telemetry", "canteens",
+    "org", "system", "audit", "standards", "evaluation", "vehicles", "dispatch", "telemetry",
+    "canteens",
     "energy", "offices", "costs", "services",
 )  # fmt: skip
 VIEW_ALL = [f"{d}.view" for d in DOMAINS]
@@ -210,7 +211,7 @@ ROLES = (
     (
         "fleet_manager",
         "车辆管理员",
-        ["vehicles.*", "telemetry.view", "org.view"],
+        ["vehicles.*", "dispatch.*", "telemetry.view", "org.view"],
         DataScope.AGENCY_AND_BELOW,
         "公务用车登记、派车、监控与违规处置",
     ),
@@ -221,7 +222,13 @@ ROLES = (
         DataScope.AGENCY,
         "机关食堂就餐预测、菜谱、采购、浪费与食品安全",
     ),
-    ("agency_staff", "单位职工", ["org.view"], DataScope.SELF, "提出用车、会议室、维修等服务申请"),
+    (
+        "agency_staff",
+        "单位职工",
+        ["org.view", "dispatch.view", "dispatch.add", "dispatch.change"],
+        DataScope.SELF,
+        "提出用车、会议室、维修等服务申请（仅本人的申请）",
+    ),
     (
         "auditor",
         "审计员",

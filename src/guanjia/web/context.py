@@ -4,7 +4,7 @@ A link appears only when its page exists and the user holds its permission; doma
 being built are listed greyed as "建设中" without a link.
 """
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 # (section, [(label, url name, permission, url-name prefix that marks it active)])
@@ -26,6 +26,20 @@ NAVIGATION = [
             (_("标准体系"), "framework_list", "standards.view", "framework_"),
             (_("职能覆盖"), "coverage_matrix", "standards.view", "coverage_"),
             (_("联合起草"), "draft_list", "standards.view", "draft_"),
+            (_("专家库"), "expert_list", "standards.view", "expert_"),
+            (_("资料库"), "document_list", "standards.view", "document_"),
+        ],
+    ),
+    (
+        _("公务用车"),
+        [
+            (_("车辆登记"), "vehicle_list", "vehicles.view", "vehicle_"),
+            (_("驾驶员"), "driver_list", "vehicles.view", "driver_"),
+            (_("编制与配备标准"), "quota_list", "vehicles.view", "quota_"),
+            (_("用车申请"), "trip_list", "dispatch.view", "trip_"),
+            (_("派车调度"), "dispatch_board", "dispatch.change", "dispatch_"),
+            (_("运行维护"), "lifecycle_overview", "vehicles.view", "lifecycle_"),
+            (_("违规线索"), "case_list", "vehicles.view", "case_"),
         ],
     ),
     (
@@ -46,7 +60,15 @@ NAVIGATION = [
     (None, [(_("指标"), "indicator_list", None, "indicator_")]),
 ]
 
-UNDER_CONSTRUCTION = [_("公务用车"), _("机关食堂")]
+UNDER_CONSTRUCTION = [_("机关食堂")]
+
+
+def _url(name: str) -> str | None:
+    """A page's address, or None while the page is still being built."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
 
 
 def navigation(request):
@@ -58,13 +80,9 @@ def navigation(request):
     sections = []
     for title, entries in NAVIGATION:
         items = [
-            {
-                "label": label,
-                "url": reverse(name),
-                "active": current.startswith(prefix),
-            }
+            {"label": label, "url": url, "active": current.startswith(prefix)}
             for label, name, perm, prefix in entries
-            if perm is None or user.can(perm)
+            if (perm is None or user.can(perm)) and (url := _url(name))
         ]
         if items:
             sections.append({"title": title, "items": items})
