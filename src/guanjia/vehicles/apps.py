@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +16,10 @@ class VehiclesConfig(AppConfig):
         for name in ("indicators", "indicators_dispatch", "indicators_lifecycle"):
             if importlib.util.find_spec(f"{self.name}.{name}"):
                 importlib.import_module(f"{self.name}.{name}")
+        post_migrate.connect(_load_reference_data, sender=self, dispatch_uid="vehicles_reference")
+
+
+def _load_reference_data(sender, **kwargs):
+    from .reference import load_reference_data
+
+    load_reference_data()
