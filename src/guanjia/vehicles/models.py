@@ -536,6 +536,17 @@ class Maintenance(ScopedModel, ChangeLogged):
         User, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    # Who asked (the approver must be someone else) and the approver's note or the reason
+    # for a rejection.
+    requested_by = models.ForeignKey(
+        User,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_note = models.CharField(_("审批意见"), max_length=255, blank=True)
 
     scope_domain = "vehicles"
 
