@@ -10,7 +10,8 @@ class StandardsConfig(AppConfig):
     def ready(self):
         from guanjia.core.backup import restored
 
-        from . import indicators  # noqa: F401  (registers standards.* indicators)
+        # registers the standards.* indicators; connects the search index's receivers
+        from . import indicators, search  # noqa: F401
 
         restored.connect(_reindex_after_restore, dispatch_uid="standards_reindex")
 

@@ -1,5 +1,9 @@
-"""Working documents: upload (the text of .txt/.md/.docx read out for search) and a simple
-search by contained text in the title, tags or text."""
+"""Working documents: upload (the text of .txt/.md/.docx read out for search), full-text
+search over title, tags and text with the standards library's segmentation and index
+(`search.search_documents`), filtering by tag.
+
+Other kinds of file (.pdf, images, spreadsheets) are kept and found by title and tags; their
+text is not read. A .txt/.md/.docx that cannot be read is refused with the reason."""
 
 from pathlib import Path
 
@@ -11,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from guanjia.core.scope import ensure_in_scope
 
+from . import search as fts
 from .models import Document
 from .parsing import decode_text, docx_lines
 
@@ -55,15 +60,18 @@ def upload_document(actor, *, agency, title: str, name: str, content: bytes, tag
         document.full_clean(exclude=["file"])
         document.save()
         ensure_in_scope(actor, document, "add")  # before anything is written to storage
-        document.file.save(Path(name).name, ContentFile(content), save=True)
+        document.file.save(Path(name).name, ContentFile(content), save=False)
+        document.save(update_fields=["file"])
     return document
 
 
-def search(queryset, q: str = "", tag: str = ""):
-    for word in q.split():
-        queryset = queryset.filter(
-            Q(title__icontains=word) | Q(text__icontains=word) | Q(tags__icontains=word)
-        )
+def has_text(name: str) -> bool:
+    """Whether the text of a file of this name is read out for search."""
+    return Path(name).suffix.lower() in TEXT_SUFFIXES | {".docx"}
+
+
+def tagged(queryset, tag: str = ""):
+    """The documents carrying `tag` (tags are space-separated words)."""
     if tag:
         queryset = queryset.filter(
             Q(tags=tag)
@@ -72,3 +80,18 @@ def search(queryset, q: str = "", tag: str = ""):
             | Q(tags__contains=f" {tag} ")
         )
     return queryset
+
+
+def full_text(queryset, q: str = "", tag: str = "") -> fts.DocumentSearch | None:
+    """The documents of `queryset` with `tag` matching the words of `q`, best first (see
+    `search.search_documents`); None when `q` is empty."""
+    if not (q or "").strip():
+        return None
+    return fts.search_documents(tagged(queryset, tag), q)
+
+
+def search(queryset, q: str = "", tag: str = ""):
+    """The documents of `queryset` with `tag` holding every word of `q` (title, tags or text),
+    best first; newest first without `q`."""
+    found = full_text(queryset, q, tag)
+    return tagged(queryset, tag) if found is None else found.documents

@@ -61,17 +61,20 @@ from pathlib import Path
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Q
-from django.db.models.signals import post_delete
+from django.db.models import Case, Q, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .codes import CODE_IN_TEXT, Code, looks_like_code, parse_code
-from .models import STATUS_RANK, Clause, Standard, Term
+from .models import STATUS_RANK, Clause, Document, Standard, Term
 
 TABLE = "standards_search"  # rows: headers, clauses, terms
 WORD_TABLE = "standards_search_word"  # (word, standard_id, weight)
 DF_TABLE = "standards_search_df"  # (word, n): in how many standards; '' = how many standards
 FTS_TABLE = "standards_search_fts"  # SQLite only
+DOC_TABLE = "standards_document_search"  # rows: (document id, head words, body words)
+DOC_FTS_TABLE = "standards_document_search_fts"  # SQLite only
 SHIFT = 20  # row id = standard id << SHIFT | position (up to a million rows a standard)
 WORDS_FILE = Path(__file__).with_name("data") / "search_words.txt"
 
@@ -279,6 +282,13 @@ class _SQLite:
     def after_bulk(self) -> None:
         pass
 
+    def document_match(self) -> str:
+        """SQL giving the ids of the documents whose words match the expression (%s)."""
+        return f"SELECT rowid FROM {DOC_FTS_TABLE} WHERE {DOC_FTS_TABLE} MATCH %s"
+
+    def documents_rebuilt(self, cursor) -> None:
+        cursor.execute(f"INSERT INTO {DOC_FTS_TABLE}({DOC_FTS_TABLE}) VALUES ('rebuild')")
+
 
 class _PostgreSQL:
     def render(self, node) -> str:
@@ -327,6 +337,12 @@ class _PostgreSQL:
         if not connection.in_atomic_block:
             with connection.cursor() as cursor:
                 cursor.execute(f"VACUUM {WORD_TABLE}")
+
+    def document_match(self) -> str:
+        return f"SELECT id FROM {DOC_TABLE} WHERE tsv @@ to_tsquery('simple', %s)"
+
+    def documents_rebuilt(self, cursor) -> None:
+        cursor.execute(f"ANALYZE {DOC_TABLE}")
 
 
 def backend():
@@ -477,7 +493,7 @@ def reindex_all(batch: int = 500) -> dict:
         )
         adapter.bulk_end(cursor)
     adapter.after_bulk()
-    return {"standards": len(ids), "rows": rows}
+    return {"standards": len(ids), "rows": rows, "documents": reindex_documents()}
 
 
 @receiver(post_delete, sender=Standard, dispatch_uid="standards-search-remove")
@@ -946,3 +962,143 @@ def _results(chosen, standards, exact, hits, relevance, top, surface, weights) -
             )
         )
     return results
+
+
+# -- the document library ----------------------------------------------------------------------
+#
+# The same words and the same query language over the working documents (migration
+# 0006_document_search): one row per document, its body full-text-indexed by the database as
+# the standards' rows are. Which documents: the query, compiled as for standards and rendered
+# by the adapter, matched by the database's full-text index inside the caller's queryset (the
+# scope and filters stay in the one SQL query); every word required, any word when no
+# document has them all. Ranking, in Python and so the same on both databases: BM25's
+# saturating term frequency over the body, normalised by its length, a word in the title or
+# tags counting three times; the newest DOC_CANDIDATES matches are ranked.
+
+DOC_MAX_CHARS = 500_000  # of extracted text indexed (PostgreSQL's tsvector is at most 1 MB)
+DOC_CANDIDATES = 200
+DOC_AVERAGE_LENGTH = 2000
+
+
+def document_row(pk: int, title: str, tags: str, text: str) -> tuple[int, str, str]:
+    """A document's row of the index: (id, words of title and tags, words of everything)."""
+    head = words(f"{title} {tags}")
+    body = head + words((text or "")[:DOC_MAX_CHARS])
+    return int(pk), " ".join(head), " ".join(w for w in body if len(w) <= MAX_WORD)
+
+
+def index_document(document) -> None:
+    """(Re)index one document as it is now stored."""
+    row = document_row(document.pk, document.title, document.tags, document.text)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE id = %s", [row[0]])
+        cursor.execute(f"INSERT INTO {DOC_TABLE} (id, head, body) VALUES (%s, %s, %s)", row)
+
+
+def remove_document(document_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE id = %s", [int(document_id)])
+
+
+def reindex_documents(batch: int = 200) -> int:
+    """Rebuild the document index from the stored documents; the number indexed."""
+    ids = list(Document.objects.order_by("pk").values_list("pk", flat=True))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DOC_TABLE}")
+        for i in range(0, len(ids), batch):
+            rows = [
+                document_row(*values)
+                for values in Document.objects.filter(pk__in=ids[i : i + batch]).values_list(
+                    "pk", "title", "tags", "text"
+                )
+            ]
+            cursor.executemany(
+                f"INSERT INTO {DOC_TABLE} (id, head, body) VALUES (%s, %s, %s)", rows
+            )
+        backend().documents_rebuilt(cursor)
+    return len(ids)
+
+
+INDEXED_FIELDS = {"title", "tags", "text"}
+
+
+@receiver(post_save, sender=Document, dispatch_uid="standards-document-index")
+def _on_document_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw:  # loaddata (a restore rebuilds the whole index afterwards)
+        return
+    if update_fields is not None and not INDEXED_FIELDS & set(update_fields):
+        return
+    index_document(instance)
+
+
+@receiver(post_delete, sender=Document, dispatch_uid="standards-document-remove")
+def _on_document_deleted(sender, instance, **kwargs):
+    remove_document(instance.pk)
+
+
+@dataclass
+class DocumentSearch:
+    documents: object  # the matching documents, best first (a queryset)
+    count: int  # how many match (all of them, not only the ranked ones)
+    partial: bool  # no document holds every word: these hold some
+    surface: list[str]  # the query's words as written, for snippets
+
+    def snippet(self, text: str, width: int = 160) -> Snippet:
+        return _snippet("", "document", text or "", self.surface, width)
+
+
+def document_query(query: str) -> tuple[list, list[str]]:
+    """A query's parts over documents: its words, and any standard code in it in all its
+    written forms (a document citing DB50/T 9001—2022 is found by "DB50/T9001")."""
+    rest, codes, written = split_codes(query)
+    nodes, surface = compile_query(rest)
+    for code, as_written in zip(codes, written, strict=True):
+        compiled, _surface = compile_query(as_written)
+        nodes.append(Either(Word(_compact(code)[-1]), AllOf(tuple(compiled))))
+        surface.append(normalise(as_written))
+    return nodes, surface
+
+
+def _document_score(head: str, body: str, weights: dict[str, float]) -> float:
+    tokens, title = body.split(), head.split()
+    norm = K1 * (1 - B + B * len(tokens) / DOC_AVERAGE_LENGTH)
+    score = 0.0
+    for word, weight in weights.items():
+        if tf := tokens.count(word) + 2 * title.count(word):
+            score += weight * tf * (K1 + 1) / (tf + norm)
+    return score
+
+
+def search_documents(queryset, query: str, limit: int = DOC_CANDIDATES) -> DocumentSearch:
+    """The documents of `queryset` (already restricted to the caller's scope and filtered)
+    matching `query`, best first; at most `limit` of them ranked and returned."""
+    nodes, surface = document_query(query)
+    if not nodes:
+        return DocumentSearch(queryset.none(), 0, False, surface)
+    adapter = backend()
+    passes = [nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))]
+    if len(nodes) > 1:
+        passes.append(AnyOf(tuple(nodes)))
+    matched, count, partial = queryset.none(), 0, False
+    for expression in passes:
+        sql = RawSQL(adapter.document_match(), [adapter.render(expression)])
+        matched = queryset.filter(pk__in=sql)
+        if count := matched.count():
+            break
+        partial = True
+    if not count:
+        return DocumentSearch(queryset.none(), 0, False, surface)
+    ids = list(matched.order_by("-pk").values_list("pk", flat=True)[: max(1, limit)])
+    weights = _row_words(nodes, {})
+    scores: dict[int, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, head, body FROM {DOC_TABLE} WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            ids,
+        )
+        for pk, head, body in cursor.fetchall():
+            scores[pk] = _document_score(head, body, weights)
+    ranked = sorted(ids, key=lambda pk: (-scores.get(pk, 0.0), -pk))
+    order = Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(ranked)))
+    documents = queryset.filter(pk__in=ranked).order_by(order)
+    return DocumentSearch(documents, count, partial, surface)
