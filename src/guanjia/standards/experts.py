@@ -49,3 +49,19 @@ def assign_reviewer(actor, standard: Standard, expert: Expert) -> ReviewAssignme
         ensure_in_scope(actor, standard, "change")
         ensure_in_scope(actor, expert, "view")
         return ReviewAssignment.objects.create(standard=standard, expert=expert, assigned_by=actor)
+
+
+def update_expert(actor, expert: Expert, **fields) -> Expert:
+    """Change an expert's data (also moving them to another agency within the scope)."""
+    _require(actor, "change")
+    unknown = set(fields) - set(EXPERT_FIELDS)
+    if unknown:
+        raise ValidationError(_("未知字段：%s") % ", ".join(sorted(unknown)))
+    with transaction.atomic():
+        ensure_in_scope(actor, expert, "change")  # where it was
+        for name, value in fields.items():
+            setattr(expert, name, value)
+        expert.full_clean()
+        expert.save()
+        ensure_in_scope(actor, expert, "change")  # and where it is now
+    return expert

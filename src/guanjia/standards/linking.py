@@ -88,3 +88,15 @@ def confirm_link(actor, requirement: Requirement, indicator_key: str) -> Require
         requirement.confirmed_at = timezone.now()
         requirement.save()
     return requirement
+
+
+def unlink(actor, requirement: Requirement) -> Requirement:
+    """A person removes the requirement's indicator link (it is suggested again)."""
+    _require(actor, "change")
+    with transaction.atomic():
+        ensure_in_scope(actor, requirement, "change")
+        requirement.indicator_key = ""
+        requirement.confirmed_by = None  # who removed it is in the audit trail
+        requirement.confirmed_at = None
+        requirement.save()
+    return requirement

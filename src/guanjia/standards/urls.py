@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from . import views, views_analysis, views_drafting, views_frameworks
+from . import (
+    views,
+    views_analysis,
+    views_documents,
+    views_drafting,
+    views_experts,
+    views_frameworks,
+    views_requirements,
+)
 
 urlpatterns = [
     path("", views.standard_list, name="standard_list"),
@@ -33,6 +41,9 @@ urlpatterns = [
         views_drafting.draft_export,
         name="draft_export",
     ),
+    *views_experts.urlpatterns,
+    *views_documents.urlpatterns,
+    *views_requirements.urlpatterns,
     path("code/<path:code>", views.standard_by_code_view, name="standard_by_code"),
     path("<int:pk>/", views.standard_detail, name="standard_detail"),
     path("<int:pk>/check/", views_analysis.standard_check, name="analysis_check"),
