@@ -1,0 +1,127 @@
+"""Misuse cases (违规线索): opened by detectors with their evidence, verified or dismissed
+by a person.
+
+* **Open, once.** A detector proposes cases with a `dedup_key` naming the episode (the
+  rule and the record(s) it is about); a key already present — open, verified or
+  dismissed — is left alone, so a re-run neither duplicates a case nor reopens one a
+  person has handled.
+* **Handle, once.** An open case is verified (核实, an optional note) or dismissed (排除,
+  a reason is required); a handled case is final and keeps who handled it and when.
+
+Rules register their label and source here (`RULES`) so lists and pages can name them; the
+telemetry rules of the next issue add theirs the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanjia.core.scope import ensure_in_scope
+
+from .lifecycle import require
+from .models import MisuseCase
+
+# rule key → (label, source)
+RULES: dict[str, tuple[str, str]] = {}
+
+
+def register_rule(key: str, label, source: str) -> str:
+    RULES[key] = (label, source)
+    return key
+
+
+def rule_label(key: str) -> str:
+    return str(RULES[key][0]) if key in RULES else key
+
+
+def rule_choices() -> list[tuple[str, str]]:
+    return [(k, str(v[0])) for k, v in RULES.items()]
+
+
+@dataclass
+class Proposal:
+    """A case a detector wants opened."""
+
+    rule: str
+    agency_id: int
+    dedup_key: str
+    title: str
+    episode_start: dt.datetime
+    evidence: dict
+    vehicle_id: int | None = None
+    episode_end: dt.datetime | None = None
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _aware(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+
+
+def open_cases(actor, proposals: list[Proposal]) -> list[MisuseCase]:
+    """Open the proposed cases whose dedup_key is new; returns the cases opened."""
+    require(actor, "add")
+    keys = [p.dedup_key for p in proposals]
+    existing: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        existing |= set(
+            MisuseCase.objects.filter(dedup_key__in=chunk).values_list("dedup_key", flat=True)
+        )
+    opened = []
+    with transaction.atomic():
+        for p in proposals:
+            if p.dedup_key in existing:
+                continue
+            existing.add(p.dedup_key)
+            case = MisuseCase.objects.create(
+                agency_id=p.agency_id,
+                vehicle_id=p.vehicle_id,
+                rule=p.rule,
+                title=p.title[:255],
+                source=(p.source or (RULES.get(p.rule, ("", ""))[1]))[:255],
+                dedup_key=p.dedup_key[:128],
+                episode_start=_aware(p.episode_start),
+                episode_end=_aware(p.episode_end) if p.episode_end else None,
+                evidence=p.evidence,
+            )
+            ensure_in_scope(actor, case, "add")
+            opened.append(case)
+    return opened
+
+
+def _handle(actor, case: MisuseCase, status: str, resolution: str) -> MisuseCase:
+    require(actor, "change")
+    if case.status != MisuseCase.Status.OPEN:
+        raise ValidationError(
+            _("该线索已处理（%(s)s），不能再次处理") % {"s": case.get_status_display()}
+        )
+    with transaction.atomic():
+        ensure_in_scope(actor, case, "change")
+        case.status = status
+        case.resolution = resolution
+        case.handled_by = actor
+        case.handled_at = timezone.now()
+        case.save()
+    return case
+
+
+def verify_case(actor, case: MisuseCase, note: str = "") -> MisuseCase:
+    """Confirm the case (核实): the misuse happened."""
+    return _handle(actor, case, MisuseCase.Status.VERIFIED, (note or "").strip())
+
+
+def dismiss_case(actor, case: MisuseCase, reason: str) -> MisuseCase:
+    """Dismiss the case (排除) — with the reason, which is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("排除线索须填写理由")})
+    return _handle(actor, case, MisuseCase.Status.DISMISSED, reason)
