@@ -178,8 +178,9 @@ def _prepare_vehicle(fields: dict) -> dict:
     return fields
 
 
-def _check_vehicle(vehicle: Vehicle) -> None:
-    """Rules across fields, then the model's own validation (choices, uniqueness)."""
+def _check_vehicle(vehicle: Vehicle, *, unique: bool = True) -> None:
+    """Rules across fields, then the model's own validation (choices and, unless the
+    caller checked them already, uniqueness of plate, VIN and terminal)."""
     errors = {}
     if len(vehicle.plate) == 8 and vehicle.energy_type not in NEW_ENERGY:
         errors["energy_type"] = _(
@@ -198,7 +199,7 @@ def _check_vehicle(vehicle: Vehicle) -> None:
         garage_agency = vehicle.garage.agency
         if not vehicle.agency.path.startswith(garage_agency.path):
             errors["garage"] = _("定点停放场所应属于本单位或上级单位")
-    if vehicle.terminal_key:
+    if unique and vehicle.terminal_key:
         other = (
             Vehicle.objects.filter(terminal_key=vehicle.terminal_key)
             .exclude(pk=vehicle.pk)
@@ -210,9 +211,14 @@ def _check_vehicle(vehicle: Vehicle) -> None:
                 "t": vehicle.terminal_number,
                 "p": other,
             }
+    errors = {field: [message] for field, message in errors.items()}
+    try:
+        vehicle.full_clean(validate_unique=unique, validate_constraints=unique)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    vehicle.full_clean()
 
 
 def create_vehicle(actor, **fields) -> Vehicle:
