@@ -36,12 +36,19 @@ def register_rule(key: str, label, source: str) -> str:
     return key
 
 
+def rules() -> dict[str, tuple[str, str]]:
+    """Every registered rule (the detector modules register theirs on import)."""
+    from . import signals_private_use  # noqa: F401
+
+    return RULES
+
+
 def rule_label(key: str) -> str:
-    return str(RULES[key][0]) if key in RULES else key
+    return str(rules()[key][0]) if key in rules() else key
 
 
 def rule_choices() -> list[tuple[str, str]]:
-    return [(k, str(v[0])) for k, v in RULES.items()]
+    return [(k, str(v[0])) for k, v in rules().items()]
 
 
 @dataclass
@@ -87,7 +94,7 @@ def open_cases(actor, proposals: list[Proposal]) -> list[MisuseCase]:
                 vehicle_id=p.vehicle_id,
                 rule=p.rule,
                 title=p.title[:255],
-                source=(p.source or (RULES.get(p.rule, ("", ""))[1]))[:255],
+                source=(p.source or (rules().get(p.rule, ("", ""))[1]))[:255],
                 dedup_key=p.dedup_key[:128],
                 episode_start=_aware(p.episode_start),
                 episode_end=_aware(p.episode_end) if p.episode_end else None,
