@@ -188,7 +188,7 @@ def reminders(
         .values("vehicle_id", "kind")
         .annotate(until=Max("valid_until"))
     )
-    labels = dict(Inspection.Kind.choices)
+    labels = {k: str(v) for k, v in Inspection.Kind.choices}
     out: list[Reminder] = []
     if days is None:
         groups = threshold_groups("lifecycle.reminder_days", "vehicle__agency")
