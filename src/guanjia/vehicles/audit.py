@@ -297,7 +297,7 @@ def over_quota(vehicles, quotas) -> tuple[list[dict], list[str]]:
                     "agency": names[agency_id],
                     "agency_id": agency_id,
                     "category": category,
-                    "category_label": Category(category).label,
+                    "category_label": str(Category(category).label),
                     "quota": quota,
                     "actual": actual,
                     "basis": q.basis if q else "",
