@@ -709,7 +709,9 @@ def vehicle_costs(
         cars = cars.filter(pk__in=vehicles)
     cars = cars.exclude(disposal__disposed_on__lt=start)
     costs: dict[int, Cost] = {}
-    life_years = {}
+    ages = dict(Threshold.objects.filter(key="disposal.age_years").values_list("agency", "value"))
+    if None not in ages:
+        raise LookupError(_("阈值 %(k)s 未配置") % {"k": "disposal.age_years"})
     for vid, aid, price, bought, disposed_on, plate, agency_name in cars.values_list(
         "pk",
         "agency_id",
@@ -719,9 +721,7 @@ def vehicle_costs(
         "plate",
         "agency__name",
     ):
-        if aid not in life_years:
-            life_years[aid] = int(threshold_value("disposal.age_years", Agency(pk=aid)))
-        life_end = _years_before(bought, -life_years[aid])
+        life_end = _years_before(bought, -int(ages.get(aid, ages[None])))
         until = min(end, disposed_on + dt.timedelta(days=1)) if disposed_on else end
         days = _overlap_days(bought, life_end, start, until)
         life_days = (life_end - bought).days or 1
