@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from guanjia.vehicles import dispatch
 from guanjia.vehicles.models import TripRequest
@@ -44,7 +45,7 @@ def client_for():
 def test_request_form_files_a_request_and_shows_it(staff_page, people, world):
     r = staff_page.get("/vehicles/trips/new/")
     assert r.status_code == 200 and "申请用车" in text(r) and world["A1"].name in text(r)
-    start = soon()
+    start = timezone.localtime(soon())
     r = staff_page.post(
         "/vehicles/trips/new/",
         {
@@ -64,7 +65,7 @@ def test_request_form_files_a_request_and_shows_it(staff_page, people, world):
 
 
 def test_request_form_shows_the_services_refusal(staff_page):
-    start = soon()
+    start = timezone.localtime(soon())
     r = staff_page.post(
         "/vehicles/trips/new/",
         {
