@@ -5,13 +5,14 @@ they may not list. The telemetry issue adds `vehicles.misuse_cases` (all rules) 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Max
 
 from guanjia.core.indicator_registry import IndicatorScope, Period, indicator
 
 from . import lifecycle
-from .models import MisuseCase, Refuelling, Vehicle
+from .models import MisuseCase, Refuelling
 from .signals_private_use import LIQUID_FUELS, PRIVATE_USE_RULES
 
 
@@ -99,20 +100,33 @@ def insurance_overdue_count(scope: IndicatorScope, period: Period) -> float | No
     unit="升/百公里",
     label="平均百公里油耗",
     higher_is_better=False,
-    description="统计期内燃油车辆加油量之和除以加油记录里程读数得出的行驶里程（×100）。",
+    description="统计期内燃油车辆的加油量除以行驶里程（×100）。里程按加油记录的里程读数：期内最后"
+    "读数减期前最后读数；期前没有读数的车辆从期内第一次加油起算，那一次的油量不计入。",
 )
 def fuel_per_100km(scope: IndicatorScope, period: Period) -> float | None:
-    cars = scope.restrict(Vehicle).filter(agency__in=scope.agencies(), energy_type__in=LIQUID_FUELS)
-    costs = lifecycle.vehicle_costs(
-        _user(scope), start=period.start, end=period.end, vehicles=cars.values("pk")
+    start, end = period.bounds()
+    fills = scope.restrict(Refuelling).filter(
+        vehicle__agency__in=scope.agencies(),
+        vehicle__energy_type__in=LIQUID_FUELS,
+        odometer_km__isnull=False,
     )
-    km = sum((c.km for c in costs.values()), lifecycle.ZERO)
+    inside = fills.filter(at__gte=start, at__lt=end).order_by("vehicle_id", "at", "pk")
+    litres = km = Decimal(0)
+    last: dict[int, Decimal] = {}
+    low = dict(
+        fills.filter(at__lt=start, vehicle_id__in=inside.values("vehicle_id"))
+        .values("vehicle_id")
+        .annotate(hi=Max("odometer_km"))
+        .values_list("vehicle_id", "hi")
+    )
+    for vid, filled, reading in inside.values_list("vehicle_id", "litres", "odometer_km"):
+        if vid not in low:  # the first fill of a car without an earlier reading starts it
+            low[vid] = reading
+        else:
+            litres += filled
+        last[vid] = max(last.get(vid, reading), reading)
+    for vid, hi in last.items():
+        km += max(Decimal(0), hi - low[vid])
     if km <= 0:
         return None
-    start, end = period.bounds()
-    litres = (
-        scope.restrict(Refuelling)
-        .filter(vehicle_id__in=[k for k, c in costs.items() if c.km > 0], at__gte=start, at__lt=end)
-        .aggregate(s=Sum("litres"))["s"]
-    )
-    return round(float(litres or 0) * 100 / float(km), 2)
+    return round(float(litres * 100 / km), 2)
