@@ -197,3 +197,35 @@ def test_detectors_use_a_fixed_number_of_queries(world):
     assert found_one[sig.TANK] == 1 and found_ten[sig.TANK] == 10
     assert found_ten[sig.SHARED] == 10 and found_ten[sig.FUEL_UNREG] == 10
     assert found_ten[sig.NORM] == 10  # 158 L over 700 km = 22.6 L/100 km
+
+
+def test_detect_command_prints_one_json_document(fleet):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    fill(fleet["card"], day="2026-03-28", litres="80", km=Decimal("11600"))
+    out = io.StringIO()
+    call_command("vehicles", "detect", "--agency", fleet["A"].name, "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["opened"][sig.TANK] == 1 and len(result["case_ids"]) >= 1
+    out = io.StringIO()
+    call_command("vehicles", "detect", "--json", stdout=out)
+    assert sum(json.loads(out.getvalue())["opened"].values()) == 0
+
+
+def test_tco_command(fleet):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(
+        "vehicles", "tco", "--start", "2026-03-01", "--end", "2026-04-01", "--json", stdout=out
+    )
+    result = json.loads(out.getvalue())
+    [row] = result["items"]
+    assert row["agency_name"] == fleet["A"].name and row["vehicles"] == 1
+    assert result["total"]["fuel"] == 3 * 40 * 7.8
