@@ -61,6 +61,8 @@ def test_tank_overfill_finds_the_fill_above_tank_plus_tolerance(fleet):
 
 def test_card_used_for_two_plates_in_a_month(fleet):
     card = fleet["card"]
+    car(fleet["A"], plate="川A77777")
+    fill(card, plate="川A66666", day="2026-04-20", litres="30")  # unregistered: another rule
     fill(card, plate="渝A10001", day="2026-04-02", litres="30")
     fill(card, plate="川A77777", day="2026-04-09", litres="45")
     fill(card, plate="川A77777", day="2026-04-16", litres="44")
@@ -70,6 +72,7 @@ def test_card_used_for_two_plates_in_a_month(fleet):
     assert ev["month"] == "2026-04" and ev["card"] == card.number
     assert [p["plate"] for p in ev["plates"]] == ["川A77777", "渝A10001"]
     assert ev["plates"][0]["count"] == 2 and len(ev["refuelling_ids"]) == 3
+    assert len(cases(sig.SHARED)) == 1
     assert case.vehicle == fleet["car"] and ev["bound_plate"] == "渝A10001"
     # March (one plate only) raised nothing.
     assert not MisuseCase.objects.filter(dedup_key__endswith="2026-03").exists()
@@ -172,6 +175,8 @@ def test_detect_stays_in_the_callers_scope_and_period(fleet, world, users):
 def test_detectors_use_a_fixed_number_of_queries(world):
     """Set-based: ten cars with a month of fills each cost no more queries than one."""
 
+    pool = car(world["A"], plate="渝A99999")  # a pool car every card also fills once
+
     def plant(n, offset):
         for i in range(n):
             c = car(world["A"])
@@ -182,6 +187,7 @@ def test_detectors_use_a_fixed_number_of_queries(world):
                 fill(card, day=f"2026-03-{1 + 9 * j:02d}", litres="49", km=1000 + 300 * j)
             fill(card, day="2026-03-25", litres="60", km=1700)
             fill(card, plate="川A99999", day="2026-03-15", litres="30")
+            fill(card, plate=pool.plate, day="2026-03-16", litres="30")
 
     def count_queries():
         window = sig.Window()

@@ -7,8 +7,8 @@ number of cars — so a province's year of refuellings runs in one pass.
 
 * fuel_tank_overfill — one refuelling above tank × (1 + `fuel.tank_tolerance`); one case
   per refuelling.
-* fuel_card_shared — one card filled two or more plates in a calendar month; per card and
-  month.
+* fuel_card_shared — one card filled two or more registered cars in a calendar month; per
+  card and month.
 * fuel_over_norm — litres per 100 km of a month above the car's norm × (1 +
   `fuel.over_norm_ratio`), over at least `fuel.min_distance_km`; per car and month.
 * fuel_unregistered — a card filled a plate not in the register (私油公供); per card, plate
@@ -28,7 +28,8 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Value
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, FloatField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -160,8 +161,10 @@ def tank_overfill(window: Window) -> list[Proposal]:
 
 
 def card_shared(window: Window) -> list[Proposal]:
-    """Cards that filled two or more plates in one calendar month."""
-    base = window.records(Refuelling, "at").filter(card__isnull=False).exclude(plate="")
+    """Cards that filled two or more registered cars in one calendar month."""
+    # Registered cars only: a card filling an unregistered plate is `fuel_unregistered`,
+    # one episode should not open two cases.
+    base = window.records(Refuelling, "at").filter(card__isnull=False, vehicle__isnull=False)
     suspects = (
         base.values("card_id").annotate(n=Count("plate", distinct=True)).filter(n__gt=1)
     ).values_list("card_id", flat=True)
@@ -222,6 +225,7 @@ def fuel_over_norm(window: Window) -> list[Proposal]:
     lead_in = Window(window.actor, window.agency, None, window.until)
     if window.since is not None:  # the reading before the first segment
         lead_in.since = window.since - dt.timedelta(days=62)
+    as_float = {f"f_{n}": Cast(n, FloatField()) for n in ("litres", "odometer_km")}
     rows = (
         lead_in.records(Refuelling, "at")
         .filter(
@@ -230,57 +234,66 @@ def fuel_over_norm(window: Window) -> list[Proposal]:
             vehicle__fuel_norm_l_100km__isnull=False,
             vehicle__energy_type__in=LIQUID_FUELS,
         )
+        .annotate(**as_float)
         .order_by("vehicle_id", "at", "pk")
-        .values_list(
-            "pk", "vehicle_id", "agency_id", "vehicle__plate",
-            "vehicle__fuel_norm_l_100km", "at", "litres", "odometer_km",
-        )
-    )  # fmt: skip
-    months: dict[tuple[int, str], dict] = {}
-    prev = None
-    for pk, vid, aid, plate, norm, at, litres, km in rows.iterator(chunk_size=5000):
-        if prev is not None and prev[0] == vid and km > prev[1]:
-            if window.since is None or at >= window.since:
-                m = months.setdefault(
-                    (vid, _month(at)),
-                    {"aid": aid, "plate": plate, "norm": norm, "litres": Decimal(0),
-                     "km": Decimal(0), "ids": [], "start": at, "end": at},
-                )  # fmt: skip
-                m["litres"] += litres
-                m["km"] += km - prev[1]
-                m["ids"].append(pk)
-                m["end"] = at
-        if prev is None or prev[0] != vid or km >= prev[1]:
-            prev = (vid, km)
+        .values_list("pk", "vehicle_id", "agency_id", "at", "f_litres", "f_odometer_km")
+    )
+    # Plain floats and (year, month) keys: a year of a province's refuellings is millions
+    # of rows, and Decimal conversion and strftime per row would dominate.
+    tz = timezone.get_default_timezone()
+    since = window.since
+    months: dict[tuple[int, int, int], list] = {}  # (car, year, month) → [aid, L, km, ids, t0, t1]
+    prev_vid, prev_km = None, 0.0
+    for pk, vid, aid, at, litres, km in rows.iterator(chunk_size=5000):
+        if vid == prev_vid and km > prev_km:
+            if since is None or at >= since:
+                local = at.astimezone(tz)
+                m = months.get((vid, local.year, local.month))
+                if m is None:
+                    m = months[(vid, local.year, local.month)] = [aid, 0.0, 0.0, [], at, at]
+                m[1] += litres
+                m[2] += km - prev_km
+                m[3].append(pk)
+                m[5] = at
+        if vid != prev_vid or km >= prev_km:
+            prev_vid, prev_km = vid, km
+    cars = dict(
+        Vehicle.objects.filter(pk__in={k[0] for k in months}).values_list("pk", "fuel_norm_l_100km")
+    )
+    flagged = []
+    for (vid, year, month), (aid, litres, km, ids, t0, t1) in months.items():
+        ratio = ratios.get(aid, ratio_default)
+        if km <= 0 or km < float(mins.get(aid, min_default)):
+            continue
+        norm = cars[vid]
+        per_100 = litres * 100 / km
+        limit = float(norm) * (1 + float(ratio))
+        if per_100 > limit:
+            flagged.append((vid, f"{year}-{month:02d}", aid, litres, km, ids, t0, t1, norm, ratio))
+    plates = dict(Vehicle.objects.filter(pk__in={f[0] for f in flagged}).values_list("pk", "plate"))
     out = []
-    for (vid, month), m in months.items():
-        ratio = ratios.get(m["aid"], ratio_default)
-        if m["km"] < mins.get(m["aid"], min_default) or m["km"] <= 0:
-            continue
-        per_100 = m["litres"] * 100 / m["km"]
-        limit = m["norm"] * (1 + ratio)
-        if per_100 <= limit:
-            continue
+    for vid, month, aid, litres, km, ids, t0, t1, norm, ratio in flagged:
+        per_100 = litres * 100 / km
         out.append(
             Proposal(
                 rule=NORM,
-                agency_id=m["aid"],
+                agency_id=aid,
                 vehicle_id=vid,
                 dedup_key=f"{NORM}:{vid}:{month}",
-                title=f"{m['plate']} {month} 百公里油耗 {per_100:.1f} 升，"
-                f"定额 {m['norm']} 升（超出 {(per_100 / m['norm'] - 1) * 100:.0f}%）",
-                episode_start=m["start"],
-                episode_end=m["end"],
+                title=f"{plates[vid]} {month} 百公里油耗 {per_100:.1f} 升，"
+                f"定额 {norm} 升（超出 {(per_100 / float(norm) - 1) * 100:.0f}%）",
+                episode_start=t0,
+                episode_end=t1,
                 evidence={
-                    "plate": m["plate"],
+                    "plate": plates[vid],
                     "month": month,
-                    "litres": round(float(m["litres"]), 2),
-                    "km": round(float(m["km"]), 1),
-                    "l_per_100km": round(float(per_100), 2),
-                    "norm_l_per_100km": _num(m["norm"]),
+                    "litres": round(litres, 2),
+                    "km": round(km, 1),
+                    "l_per_100km": round(per_100, 2),
+                    "norm_l_per_100km": _num(norm),
                     "ratio": _num(ratio),
-                    "limit_l_per_100km": round(float(limit), 2),
-                    "refuelling_ids": m["ids"][:EVIDENCE_ROWS],
+                    "limit_l_per_100km": round(float(norm) * (1 + float(ratio)), 2),
+                    "refuelling_ids": ids[:EVIDENCE_ROWS],
                 },
             )
         )
