@@ -191,23 +191,15 @@ class VehicleSuggestion:
     last_driver_id: int | None
 
 
-def _serving(agency: Agency, prefix: str = "") -> Q:
+def serving_agencies(agency: Agency) -> list[int]:
     """Whose cars and drivers may serve `agency`: itself, the agencies above it, a motor pool
-    directly under one of those, and the agencies below it."""
+    directly under one of those, and the agencies below it (ids; one indexed query)."""
     step = Agency.steplen
     above = [agency.path[:i] for i in range(step, len(agency.path) + 1, step)]
-    q = Q(**{f"{prefix}agency__path__in": above}) | Q(
-        **{f"{prefix}agency__path__startswith": agency.path}
-    )
+    q = Q(path__in=above) | Q(path__startswith=agency.path)
     for path in above:
-        q |= Q(
-            **{
-                f"{prefix}agency__kind": Agency.Kind.MOTORPOOL,
-                f"{prefix}agency__path__startswith": path,
-                f"{prefix}agency__depth": len(path) // step + 1,
-            }
-        )
-    return q
+        q |= Q(kind=Agency.Kind.MOTORPOOL, path__startswith=path, depth=len(path) // step + 1)
+    return list(Agency.objects.filter(q).values_list("pk", flat=True))
 
 
 def _rank(agency: Agency):
@@ -239,7 +231,7 @@ def vehicle_suggestions(user, trip: TripRequest, limit: int = 10) -> list[Vehicl
     pool_ids = _pool_ids(trip)
     ids = list(
         Vehicle.objects.restrict(user, "view")
-        .filter(_serving(trip.agency), status=Vehicle.Status.IN_SERVICE)
+        .filter(agency_id__in=serving_agencies(trip.agency), status=Vehicle.Status.IN_SERVICE)
         .filter(seats__gte=trip.passengers + 1)
         .filter(_not_booked("vehicle", trip, pool_ids))
         .annotate(rank=_rank(trip.agency))
@@ -294,7 +286,8 @@ def driver_choices(user, trip: TripRequest, limit: int = 100) -> list[Driver]:
     """Drivers who can take the trip: on duty, licence valid on its last day, not booked."""
     return list(
         Driver.objects.restrict(user, "view")
-        .filter(_serving(trip.agency), is_active=True, licence_expiry__gte=local_day(trip.end_at))
+        .filter(agency_id__in=serving_agencies(trip.agency), is_active=True)
+        .filter(licence_expiry__gte=local_day(trip.end_at))
         .filter(_not_booked("driver", trip, _pool_ids(trip)))
         .annotate(rank=_rank(trip.agency))
         .select_related("agency")
