@@ -37,7 +37,7 @@ NAVIGATION = [
             (_("驾驶员"), "driver_list", "vehicles.view", "driver_"),
             (_("编制与配备标准"), "quota_list", "vehicles.view", "quota_"),
             (_("用车申请"), "trip_list", "dispatch.view", "trip_"),
-            (_("派车调度"), "dispatch_board", "dispatch.change", "dispatch_"),
+            (_("派车调度"), "dispatch_board", "vehicles.view", "dispatch_"),
             (_("运行维护"), "lifecycle_overview", "vehicles.view", "lifecycle_"),
             (_("违规线索"), "case_list", "vehicles.view", "case_"),
         ],
