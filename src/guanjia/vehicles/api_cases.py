@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from guanjia.core.api import LimitOffset
 from guanjia.core.models import Agency
 from guanjia.core.schemas import Error
+from guanjia.core.scope import subtree_q
 
 from . import cases, signals_private_use
 from .models import MisuseCase
@@ -92,7 +93,7 @@ def list_cases(request, filters: Query[CaseFilter]):
         qs = qs.filter(status=filters.status)
     if filters.agency:
         agency = get_object_or_404(Agency.objects.restrict(request.user), pk=filters.agency)
-        qs = qs.filter(agency__path__startswith=agency.path)
+        qs = qs.filter(subtree_q("agency", agency))
     if filters.vehicle:
         qs = qs.filter(vehicle_id=filters.vehicle)
     return qs.order_by("-episode_start", "-pk")

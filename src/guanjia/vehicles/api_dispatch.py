@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from guanjia.core.api import LimitOffset
 from guanjia.core.models import Agency
 from guanjia.core.schemas import Error
+from guanjia.core.scope import subtree_q
 
 from . import dispatch, pooling
 from .models import Driver, TripRequest, Vehicle
@@ -250,7 +251,7 @@ def list_trips(request, filters: Query[TripFilter]):
         qs = qs.filter(start_at__lt=_day_start(filters.date_to) + timedelta(days=1))
     if filters.agency:
         agency = get_object_or_404(Agency, pk=filters.agency)
-        qs = qs.filter(agency__path__startswith=agency.path)
+        qs = qs.filter(subtree_q("agency", agency))
     if filters.mine:
         qs = qs.filter(requester=request.user)
     return qs.order_by("-start_at", "-pk")

@@ -21,6 +21,7 @@ from ninja.pagination import paginate
 from guanjia.core.api import LimitOffset
 from guanjia.core.models import Agency
 from guanjia.core.schemas import Error
+from guanjia.core.scope import subtree_q
 
 from . import lifecycle
 from .lifecycle_io import import_refuellings
@@ -96,7 +97,7 @@ def list_inspections(request, filters: Query[InspectionFilter]):
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if agency := _agency(request, filters.agency):
-        qs = qs.filter(vehicle__agency__path__startswith=agency.path)
+        qs = qs.filter(subtree_q("vehicle__agency", agency))
     return qs.order_by("-valid_until", "pk")
 
 
@@ -166,7 +167,7 @@ class ShopIn(Schema):
 def list_shops(request, agency: int | None = None):
     qs = RepairShop.objects.restrict(request.user)
     if a := _agency(request, agency):
-        qs = qs.filter(agency__path__startswith=a.path)
+        qs = qs.filter(subtree_q("agency", a))
     return qs
 
 
@@ -239,7 +240,7 @@ def list_maintenance(request, filters: Query[MaintenanceFilter]):
     if filters.status:
         qs = qs.filter(status=filters.status)
     if a := _agency(request, filters.agency):
-        qs = qs.filter(agency__path__startswith=a.path)
+        qs = qs.filter(subtree_q("agency", a))
     if filters.vehicle:
         qs = qs.filter(vehicle_id=filters.vehicle)
     if filters.plate:
@@ -329,7 +330,7 @@ class BindIn(Schema):
 def list_cards(request, agency: int | None = None, unbound: bool | None = None):
     qs = FuelCard.objects.restrict(request.user).select_related("vehicle")
     if a := _agency(request, agency):
-        qs = qs.filter(agency__path__startswith=a.path)
+        qs = qs.filter(subtree_q("agency", a))
     if unbound is not None:
         qs = qs.filter(vehicle__isnull=unbound)
     return qs
@@ -413,7 +414,7 @@ class ImportOut(Schema):
 def list_refuellings(request, filters: Query[RefuellingFilter]):
     qs = Refuelling.objects.restrict(request.user)
     if a := _agency(request, filters.agency):
-        qs = qs.filter(agency__path__startswith=a.path)
+        qs = qs.filter(subtree_q("agency", a))
     if filters.vehicle:
         qs = qs.filter(vehicle_id=filters.vehicle)
     if filters.card:
@@ -503,7 +504,7 @@ def list_eligible(request, agency: int | None = None):
 def list_disposals(request, agency: int | None = None):
     qs = Disposal.objects.restrict(request.user).select_related("vehicle")
     if a := _agency(request, agency):
-        qs = qs.filter(vehicle__agency__path__startswith=a.path)
+        qs = qs.filter(subtree_q("vehicle__agency", a))
     return qs
 
 

@@ -7,7 +7,6 @@ must lie within the caller's vehicles scope (else 404); every write goes through
 imported all or nothing: any bad row gives 422 with every error and nothing written.
 """
 
-
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404

@@ -28,6 +28,8 @@ from decimal import Decimal
 
 from django.db.models import Count
 
+from guanjia.core.scope import subtree_q
+
 from .models import (
     NEW_ENERGY,
     BodyType,
@@ -326,8 +328,8 @@ def audit_for(user, agency=None, include_below: bool = True) -> dict:
     quotas = Quota.objects.all() if user is None else Quota.objects.restrict(user)
     if agency is not None:
         if include_below:
-            vehicles = vehicles.filter(agency__path__startswith=agency.path)
-            quotas = quotas.filter(agency__path__startswith=agency.path)
+            vehicles = vehicles.filter(subtree_q("agency", agency))
+            quotas = quotas.filter(subtree_q("agency", agency))
         else:
             vehicles, quotas = vehicles.filter(agency=agency), quotas.filter(agency=agency)
     result = audit(vehicles, quotas)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from guanjia.core.scope import subtree_q
+
 from .models import NEW_ENERGY, Category, EnergyType, Vehicle
 from .validators import _halfwidth
 
@@ -37,7 +39,7 @@ def filter_vehicles(
 ):
     if agency is not None:
         if include_below:
-            qs = qs.filter(agency__path__startswith=agency.path)
+            qs = qs.filter(subtree_q("agency", agency))
         else:
             qs = qs.filter(agency=agency)
     if category:
