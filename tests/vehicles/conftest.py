@@ -45,3 +45,7 @@ def make_vehicle():
         return services.create_vehicle(actor, **vehicle_fields(agency, **overrides))
 
     return make
+
+
+# The browser fixtures (Debian chromium through Playwright) shared with tests/web.
+from ..web.test_browser import browser, page  # noqa: E402, F401

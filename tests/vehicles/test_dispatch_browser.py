@@ -4,44 +4,16 @@ approves it, assigns a car and a driver on the board (htmx panel), starts and en
 the staff member sees it completed and rates it."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from guanjia.vehicles.models import TripRequest, Vehicle
 
-from ..web.test_browser import CHROMIUM, CHROMIUM_ARGS, log_in, no_browser
+from ..web.test_browser import log_in
 from .dispatch_helpers import new_driver, new_vehicle, people_fixture, soon  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module", name="chromium")
-def chromium_fixture():
-    """Debian's chromium through Playwright, as in tests/web/test_browser.py."""
-    if not Path(CHROMIUM).exists():
-        no_browser(f"Debian's chromium is not installed ({CHROMIUM})")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        no_browser("playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(name="page")
-def page_fixture(chromium):
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def log_out(page, base):

@@ -7,7 +7,6 @@ must lie within the caller's vehicles scope (else 404); every write goes through
 imported all or nothing: any bad row gives 422 with every error and nothing written.
 """
 
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router, Status
@@ -213,27 +212,13 @@ def update_driver(request, driver_id: int, data: DriverPatch):
 # -- quotas ---------------------------------------------------------------------------------
 
 
-def _with_actual(request, quotas):
-    counts = {
-        (r["agency_id"], r["category"]): r["n"]
-        for r in Vehicle.objects.restrict(request.user)
-        .filter(status__in=audit.COUNTED, agency_id__in={q.agency_id for q in quotas})
-        .values("agency_id", "category")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    for q in quotas:
-        q.actual = counts.get((q.agency_id, q.category), 0)
-    return quotas
-
-
 @router.get("/quotas", response=list[QuotaOut], summary="车辆编制")
 def list_quotas(request, agency: int | None = None):
     """各单位各类别的编制数与实有数（在用、封存、维修）。"""
     qs = Quota.objects.restrict(request.user).select_related("agency")
     if agency:
         qs = qs.filter(agency__path__startswith=_agency(request, agency).path)
-    return _with_actual(request, list(qs[:5000]))
+    return audit.with_actual(request.user, list(qs[:5000]))
 
 
 @router.put("/quotas", response={200: QuotaOut, **WRITE_ERRORS}, summary="核定编制")
@@ -241,7 +226,8 @@ def put_quota(request, data: QuotaIn):
     """按单位和类别设置编制数（已有则替换）。"""
     agency = _agency(request, data.agency_id, "change")
     quota = services.set_quota(request.user, agency, data.category, data.quota, data.basis)
-    return _with_actual(request, [Quota.objects.select_related("agency").get(pk=quota.pk)])[0]
+    quota = Quota.objects.select_related("agency").get(pk=quota.pk)
+    return audit.with_actual(request.user, [quota])[0]
 
 
 # -- configuration standards ----------------------------------------------------------------

@@ -270,6 +270,21 @@ def over_standard(vehicles, standards: Standards | None = None) -> list[dict]:
     return out
 
 
+def with_actual(user, quotas: list) -> list:
+    """Set `actual` (cars counted against the quota, within `user`'s scope) on each quota."""
+    counts = {
+        (r["agency_id"], r["category"]): r["n"]
+        for r in Vehicle.objects.restrict(user)
+        .filter(status__in=COUNTED, agency_id__in={q.agency_id for q in quotas})
+        .values("agency_id", "category")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    for q in quotas:
+        q.actual = counts.get((q.agency_id, q.category), 0)
+    return quotas
+
+
 def over_quota(vehicles, quotas) -> tuple[list[dict], list[str]]:
     """(categories above quota per agency, names of agencies holding cars but no quota)."""
     counts = defaultdict(int)

@@ -7,7 +7,6 @@ Every query starts from `restrict(request.user)`; the upload goes through `regis
 (all or nothing, audited, scope re-checked)."""
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -161,16 +160,7 @@ def driver_list(request):
 @requires("vehicles.view")
 def quota_list(request):
     quotas = list(Quota.objects.restrict(request.user).select_related("agency")[:2000])
-    counts = {
-        (r["agency_id"], r["category"]): r["n"]
-        for r in Vehicle.objects.restrict(request.user)
-        .filter(status__in=audit.COUNTED, agency_id__in={q.agency_id for q in quotas})
-        .values("agency_id", "category")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    for q in quotas:
-        q.actual = counts.get((q.agency_id, q.category), 0)
+    for q in audit.with_actual(request.user, quotas):
         q.over = q.actual > q.quota
     standards = list(ConfigurationStandard.objects.restrict(request.user).select_related("region"))
     for s in standards:
