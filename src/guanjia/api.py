@@ -9,6 +9,7 @@ from ninja.security import HttpBearer, django_auth
 from guanjia.core.api import router as core_router
 from guanjia.core.services import user_for_token
 from guanjia.standards.api import router as standards_router
+from guanjia.telemetry.api import router as telemetry_router
 from guanjia.vehicles.api import router as vehicles_router
 
 
@@ -33,6 +34,7 @@ api = NinjaAPI(
 api.add_router("/", core_router)
 api.add_router("/standards", standards_router)
 api.add_router("/vehicles", vehicles_router)
+api.add_router("/telemetry", telemetry_router)
 
 
 def _messages(exc: ValidationError):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "guanjia.core",
     "guanjia.standards",
     "guanjia.vehicles",
+    "guanjia.telemetry",
     "guanjia.web",
     "guanjia.demo",
 ]

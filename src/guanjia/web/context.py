@@ -40,6 +40,9 @@ NAVIGATION = [
             (_("派车调度"), "dispatch_board", "vehicles.view", "dispatch_"),
             (_("运行维护"), "lifecycle_overview", "vehicles.view", "lifecycle_"),
             (_("违规线索"), "case_list", "vehicles.view", "case_"),
+            (_("实时监控"), "live_map", "telemetry.view", "live_"),
+            (_("轨迹回放"), "track_playback", "telemetry.view", "track_"),
+            (_("监控规则"), "rule_list", "telemetry.view", "rule_"),
         ],
     ),
     (
