@@ -9,10 +9,12 @@ has edited in the database is kept (only missing keys are added) unless `overwri
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.db import transaction
 
+from guanjia.core import audit
 from guanjia.core.context import acting_as
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -26,13 +28,16 @@ def _rows(name: str) -> list[dict]:
 
 
 @transaction.atomic
-def load_reference_data(overwrite: bool = False) -> dict[str, int]:
+def load_reference_data(overwrite: bool = False, audited: bool = False) -> dict[str, int]:
+    """Upsert the JSON reference data. After `migrate` it is part of installing the
+    platform, like a data migration, and leaves no audit records (`audited=False`); an
+    administrator's explicit reload (`overwrite=True, audited=True`) is recorded."""
     from guanjia.core.models import Region
 
     from .models import ConfigurationStandard, Threshold
 
     added = {"configuration_standards": 0, "thresholds": 0}
-    with acting_as(source="system"):
+    with acting_as(source="system"), nullcontext() if audited else audit.paused():
         for row in _rows("configuration_standards.json"):
             row = dict(row)
             region = row.pop("region", None)
