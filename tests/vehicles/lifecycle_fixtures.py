@@ -42,9 +42,11 @@ def at(day: str, hour: int = 9) -> dt.datetime:
     return timezone.make_aware(dt.datetime.fromisoformat(day).replace(hour=hour))
 
 
-def fill(card=None, plate="", day="2026-03-02", litres="40", km=None, amount=None, **kw):
+def fill(
+    card=None, plate="", day="2026-03-02", litres="40", km=None, amount=None, actor=None, **kw
+):
     return lifecycle.record_refuelling(
-        None,
+        actor,
         at=at(day, kw.pop("hour", 9)),
         litres=Decimal(litres),
         amount=Decimal(amount or Decimal(litres) * Decimal("7.8")),

@@ -189,6 +189,26 @@ def test_maintenance_keeps_the_billed_plate_and_links_only_registered_cars(world
     assert (m.plate, m.vehicle) == ("渝A99999", None)
 
 
+def test_a_plate_outside_the_actors_scope_is_not_linked_or_changed(world, users):
+    """F1: agency A's user posts B's plate; B's car is neither linked nor moved forward."""
+    a, b, user = world["A"], world["B"], users["agency"]
+    theirs = car(b, odometer_km=Decimal("1000"))
+    m = _request(user, a, "600", plate=theirs.plate, at_shop=shop(a))
+    assert (m.plate, m.vehicle_id) == (theirs.plate, None)
+    r = fill(plate=theirs.plate, km=Decimal("999999"), agency=a, actor=user)
+    assert (r.plate, r.vehicle_id, r.agency) == (theirs.plate, None, a)
+    theirs.refresh_from_db()
+    assert theirs.odometer_km == Decimal("1000")
+    # A's card bound to a car of A1 (outside the "own agency" user's change scope): the
+    # reading is kept, the car's odometer is not touched by this user.
+    below = car(world["A1"], odometer_km=Decimal("1000"))
+    card = lifecycle.issue_fuel_card(None, agency=a, number="9100000000000077", vehicle=below)
+    r = fill(card, km=Decimal("5000"), actor=user)
+    assert r.vehicle == below
+    below.refresh_from_db()
+    assert below.odometer_km == Decimal("1000")
+
+
 # -- fuel cards -----------------------------------------------------------------------------
 
 

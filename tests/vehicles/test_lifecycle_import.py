@@ -89,3 +89,16 @@ def test_xlsx_statement_keeps_the_time_of_day(world, users):
     from django.utils import timezone
 
     assert timezone.localtime(r.at).strftime("%H:%M") == "18:45" and r.vehicle == c
+
+
+def test_a_plate_of_another_agency_is_not_linked_and_its_odometer_stays(world, users):
+    """F1: a statement row naming B's plate with A's card does not touch B's car."""
+    _c, _card = _setup(world)
+    theirs = car(world["B"], plate="川A55555", odometer_km=Decimal("1000"))
+    content = _csv("2026-03-01 08:30,8800000000000001,川A55555,40,312,999999,站")
+    result = import_refuellings(users["agency"], "statement.csv", content)
+    assert result["imported"] == 1, result
+    r = Refuelling.objects.get()
+    assert (r.plate, r.vehicle_id, r.agency) == ("川A55555", None, world["A"])
+    theirs.refresh_from_db()
+    assert theirs.odometer_km == Decimal("1000")

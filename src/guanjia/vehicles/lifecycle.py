@@ -304,8 +304,11 @@ def check_shop(shop: RepairShop | None, agency: Agency, on: dt.date) -> None:
         )
 
 
-def vehicle_by_plate(plate: str) -> Vehicle | None:
-    return Vehicle.objects.filter(plate=plate).first()
+def vehicle_by_plate(actor, plate: str) -> Vehicle | None:
+    """The registered car with `plate` that `actor` may see. A plate registered outside the
+    actor's scope counts as not in the register *for that actor*: the record keeps the plate
+    but is not linked to (and cannot change, or reveal) another agency's car."""
+    return scoped(Vehicle, actor).filter(plate=plate).first()
 
 
 def request_maintenance(
@@ -337,7 +340,7 @@ def request_maintenance(
     with transaction.atomic():
         m = Maintenance(
             agency=agency,
-            vehicle=vehicle_by_plate(plate),
+            vehicle=vehicle_by_plate(actor, plate),
             plate=plate,
             shop=shop,
             kind=kind,
@@ -481,6 +484,7 @@ def record_refuelling(
     else the one given); the car is linked when the reported plate is in the register."""
     require(actor, "add")
     row = _refuelling(
+        actor,
         at=at,
         litres=litres,
         amount=amount,
@@ -494,11 +498,13 @@ def record_refuelling(
         _clean(row)
         row.save()
         ensure_in_scope(actor, row, "add")
-        _advance_odometers({row.vehicle_id: row.odometer_km} if row.vehicle_id else {})
+        _advance_odometers(actor, {row.vehicle_id: row.odometer_km} if row.vehicle_id else {})
     return row
 
 
-def _refuelling(*, at, litres, amount, plate, card, agency, odometer_km, station, vehicle=...):
+def _refuelling(
+    actor, *, at, litres, amount, plate, card, agency, odometer_km, station, vehicle=...
+):
     plate = normalize_plate(plate)
     litres, amount = Decimal(litres), Decimal(amount)
     if litres <= 0:
@@ -508,7 +514,7 @@ def _refuelling(*, at, litres, amount, plate, card, agency, odometer_km, station
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     if vehicle is ...:
-        vehicle = vehicle_by_plate(plate) if plate else None
+        vehicle = vehicle_by_plate(actor, plate) if plate else None
     if vehicle is None and card is not None and card.vehicle_id and not plate:
         vehicle = card.vehicle
         plate = vehicle.plate
@@ -528,12 +534,13 @@ def _refuelling(*, at, litres, amount, plate, card, agency, odometer_km, station
     )
 
 
-def _advance_odometers(readings: dict[int, Decimal | None]) -> None:
-    """Move each car's odometer forward to its newest reading (never backwards)."""
+def _advance_odometers(actor, readings: dict[int, Decimal | None]) -> None:
+    """Move each car's odometer forward to its newest reading (never backwards); only cars
+    `actor` may change (a reading of a car outside that scope is kept, the car untouched)."""
     for vid, km in readings.items():
         if km is None:
             continue
-        car = Vehicle.objects.filter(pk=vid, odometer_km__lt=km).first()
+        car = scoped(Vehicle, actor, "change").filter(pk=vid, odometer_km__lt=km).first()
         if car is not None:
             car.odometer_km = km
             car.save(update_fields=["odometer_km", "updated_at"])

@@ -152,7 +152,9 @@ def import_refuellings(user, name: str, content: bytes, *, agency=None) -> dict:
         .select_related("agency", "vehicle")
     }
     plates = {normalize_plate(str(cell(r, "plate"))) for _i, r in body if cell(r, "plate")}
-    cars = {v.plate: v for v in Vehicle.objects.filter(plate__in=plates).select_related("agency")}
+    # Plates registered outside the user's scope are not in the register for this user.
+    in_scope = lifecycle.scoped(Vehicle, user).filter(plate__in=plates).select_related("agency")
+    cars = {v.plate: v for v in in_scope}
     built = []
     for i, r in body:
         values, bad = {}, False
@@ -184,6 +186,7 @@ def import_refuellings(user, name: str, content: bytes, *, agency=None) -> dict:
             continue
         try:
             row = lifecycle._refuelling(
+                user,
                 at=values["at"],
                 litres=values["litres"],
                 amount=values["amount"],
@@ -221,5 +224,5 @@ def import_refuellings(user, name: str, content: bytes, *, agency=None) -> dict:
         if errors:
             transaction.set_rollback(True)
             return _failed(errors, len(body))
-        lifecycle._advance_odometers(readings)
+        lifecycle._advance_odometers(user, readings)
     return {"errors": [], "imported": len(built), "rows": len(body), "failed": False}
