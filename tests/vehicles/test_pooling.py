@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from guanjia.core.scope import DataScope
 from guanjia.vehicles import dispatch, pooling
 
+from ..conftest import make_role, make_user
 from .dispatch_helpers import (  # noqa: F401
     new_driver,
     new_garage,
@@ -154,3 +156,24 @@ def test_drivers_offered_are_free_on_duty_and_licensed(people, world):
     dispatch.assign(people["fleet"], other, car, booked)
     mine = approved(people, "staff", start)
     assert [d.name for d in pooling.driver_choices(people["fleet"], mine)] == [ok.name]
+
+
+def test_a_cars_last_trip_outside_the_dispatchers_scope_is_not_shown(people, world):
+    """F2: the dispatcher of A (own agency only) sees A's car, not its last trip for A1."""
+    car = new_vehicle(world["A"], "渝A30011")
+    driver = new_driver(world["A"])
+    start = soon(48)
+    earlier = approved(people, "staff2", start - timedelta(hours=3), 2, **coords(ZHENGFU, BAODING))
+    dispatch.assign(people["fleet"], earlier, car, driver)  # A1's trip, to 宝顶山
+    own = make_user(
+        "a_dispatcher",
+        world["A"],
+        make_role("a_only", DataScope.AGENCY, ["vehicles.view", "dispatch.*"]),
+    )
+    mine = trip(own, start, agency=world["A"], **coords(CAIZHENG, ZHENGFU))
+    [seen] = pooling.vehicle_suggestions(own, mine)
+    assert seen.vehicle == car
+    assert (seen.where, seen.last_driver_id, seen.idle_hours) == ("", None, None)
+    # the fleet manager of A and below may list that trip and sees where the car is
+    [full] = pooling.vehicle_suggestions(people["fleet"], mine)
+    assert full.last_driver_id == driver.pk and full.idle_hours == 1.0

@@ -238,11 +238,17 @@ def vehicle_suggestions(user, trip: TripRequest, limit: int = 10) -> list[Vehicl
         .order_by("rank", "plate")
         .values_list("pk", flat=True)[:CANDIDATES]
     )
-    prior = TripRequest.objects.filter(
-        vehicle=OuterRef("pk"),
-        status__in=(S.ASSIGNED, S.IN_PROGRESS, S.COMPLETED),
-        start_at__lt=trip.start_at,
-    ).order_by("-start_at")
+    # Only trips the dispatcher may list: a car's last trip elsewhere must not leak its
+    # destination or driver.
+    prior = (
+        TripRequest.objects.restrict(user, "view")
+        .filter(
+            vehicle=OuterRef("pk"),
+            status__in=(S.ASSIGNED, S.IN_PROGRESS, S.COMPLETED),
+            start_at__lt=trip.start_at,
+        )
+        .order_by("-start_at")
+    )
     cars = (
         Vehicle.objects.filter(pk__in=ids)
         .select_related("garage", "agency")
