@@ -9,9 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from guanjia.core.models import ObjectChange
+from guanjia.core.scope import DataScope
 from guanjia.vehicles import dispatch
 from guanjia.vehicles.models import TripRequest, Vehicle
 
+from ..conftest import make_role, make_user
 from .dispatch_helpers import at, new_driver, new_vehicle, people_fixture, soon, trip  # noqa: F401
 
 S = TripRequest.Status
@@ -342,6 +344,33 @@ def test_vehicle_or_driver_outside_the_dispatchers_scope(people, fleet, world):
     assert t.vehicle is None and t.status == S.APPROVED
 
 
+def _a1_dispatcher(world):
+    role = make_role("a1_dispatch", DataScope.AGENCY, ["dispatch.*", "vehicles.view", "org.view"])
+    return make_user("a1_dispatcher", world["A1"], role)
+
+
+def test_a_clash_with_an_order_outside_scope_is_not_named(people, world):
+    """F3: A1's dispatcher learns the car is taken, not A's order number or window."""
+    car, driver = new_vehicle(world["A1"], "渝A10021"), new_driver(world["A1"], "赵师傅")
+    a_trip = dispatch.approve(None, trip(people["fleet"], soon(), agency=world["A"]))
+    dispatch.assign(people["fleet"], a_trip, car, driver)
+    mine = approved(people["staff"], soon(), people["fleet"])
+    a1_dispatcher = _a1_dispatcher(world)
+    with pytest.raises(ValidationError) as exc:
+        dispatch.assign(a1_dispatcher, mine, car, new_driver(world["A1"]))
+    assert "其他单位" in messages(exc) and a_trip.number not in messages(exc)
+    with pytest.raises(ValidationError) as exc:  # the fleet manager of A sees which one
+        dispatch.assign(people["fleet"], mine, car, new_driver(world["A1"]))
+    assert a_trip.number in messages(exc)
+    # The car still out on A's order: starting A1's later order does not name it either.
+    dispatch.start(people["fleet"], a_trip, 100)
+    later = approved(people["staff"], soon(30), people["fleet"])
+    dispatch.assign(people["fleet"], later, car, new_driver(world["A1"]))
+    with pytest.raises(ValidationError) as exc:
+        dispatch.start(a1_dispatcher, later, 120)
+    assert "其他单位未收车" in messages(exc) and a_trip.number not in messages(exc)
+
+
 def test_staff_cannot_dispatch_their_own_request(people, fleet):
     t = approved(people["staff"], soon(), people["fleet"])
     with pytest.raises(PermissionDenied):
@@ -419,6 +448,21 @@ def test_cancelling_the_lead_keeps_the_rest_of_the_pool(people, fleet):
     second.refresh_from_db()
     assert second.pool_lead is None  # a pool of one is no pool
     assert second.status == S.ASSIGNED and second.vehicle == fleet["car"]
+
+
+def test_a_dispatcher_cannot_relink_pooled_orders_outside_scope(people, fleet, world):
+    """F4: A1's dispatcher cancelling A1's order would relink A's order of the same pool."""
+    mine = approved(people["staff"], soon(), people["fleet"])
+    a_trip = dispatch.approve(None, trip(people["fleet"], soon(), agency=world["A"]))
+    dispatch.assign(people["fleet"], mine, fleet["car"], fleet["driver"], pool_with=a_trip)
+    mine.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        dispatch.cancel(_a1_dispatcher(world), mine, "不去了")
+    a_trip.refresh_from_db()
+    assert a_trip.pool_lead == mine.pool_lead is not None
+    dispatch.cancel(people["staff"], mine, "不去了")  # the requester always can
+    a_trip.refresh_from_db()
+    assert a_trip.pool_lead is None and a_trip.status == S.ASSIGNED
 
 
 def test_a_refused_pool_writes_nothing(people, fleet):

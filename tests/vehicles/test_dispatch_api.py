@@ -129,6 +129,8 @@ def test_lists_show_own_requests_to_staff_and_the_agencys_to_the_manager(people,
     assert ids(fleet, f"&agency={world['A'].pk}") == {mine.pk, theirs.pk, done.pk}
     assert ids(fleet, "&mine=true") == set()
     assert staff.get(f"{V1}/{theirs.pk}").status_code == 404
+    # F3: an agency outside the caller's scope is not found, not silently filtered
+    assert fleet.get(f"{V1}?agency={world['B'].pk}").status_code == 404
 
 
 def test_pooling_through_the_api(people, world):

@@ -178,3 +178,24 @@ def test_cli_exit_status(world, capsys, monkeypatch):
     good = str(SHEETS / "register_good.csv")
     execute_from_command_line(["guanjia", "vehicles", "import", good, "--json"])  # no exit
     assert json.loads(capsys.readouterr().out)["imported"] == len(CARS)
+
+
+def test_a_clash_with_a_car_outside_scope_does_not_name_it(world, users):
+    """F3: A's user importing B's VIN and terminal is told they are taken, not by which car."""
+    run_import(str(SHEETS / "register_good.csv"))
+    text = (SHEETS / "register_good.csv").read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    [b_line] = [ln for ln in lines if "川A10012" in ln]
+    b_car = Vehicle.objects.get(plate="川A10012")
+    b_car.terminal_number = "013800239002"
+    b_car.terminal_key = "13800239002"
+    b_car.save()
+    row = b_line.replace("川A10012", "渝A19998").replace(world["B"].name, world["A"].name)
+    cells = row.split(",")
+    cells[lines[0].split(",").index("终端手机号")] = "013800239002"
+    content = ("\n".join([lines[0], ",".join(cells)]) + "\n").encode()
+    result = registry_io.import_file(users["agency"], content, "dup.csv")
+    assert result["failed"]
+    messages = {e["column"]: e["message"] for e in result["errors"]}
+    assert set(messages) == {"车架号", "终端手机号"}, result["errors"]
+    assert all("其他单位" in m and "川A10012" not in m for m in messages.values())

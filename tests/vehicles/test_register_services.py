@@ -36,6 +36,14 @@ def test_same_terminal_in_2019_form_is_refused_for_a_second_car(world, make_vehi
     assert Vehicle.objects.count() == 1
 
 
+def test_a_terminal_clash_with_a_car_outside_scope_does_not_name_it(world, users, make_vehicle):
+    """F3: A's user learns the terminal is taken, not which of B's cars holds it."""
+    theirs = make_vehicle(world["B"], terminal_number="013800239001")
+    with pytest.raises(ValidationError) as err:
+        make_vehicle(world["A"], users["agency"], terminal_number="013800239001")
+    assert "已被其他单位登记" in str(err.value) and theirs.plate not in str(err.value)
+
+
 def test_invalid_fields_are_refused_together_and_nothing_written(world):
     with pytest.raises(ValidationError) as err:
         services.create_vehicle(

@@ -238,6 +238,13 @@ def _day_start(day: date) -> datetime:
 # -- routes ---------------------------------------------------------------------------------
 
 
+def _agency(request, pk: int) -> Agency:
+    """An agency the caller may name: their own or one in their scope (else 404)."""
+    if pk == request.user.agency_id:
+        return request.user.agency
+    return get_object_or_404(Agency.objects.restrict(request.user), pk=pk)
+
+
 @router.get("/trips", response=list[TripOut], summary="用车申请列表")
 @paginate(LimitOffset)
 def list_trips(request, filters: Query[TripFilter]):
@@ -250,7 +257,7 @@ def list_trips(request, filters: Query[TripFilter]):
     if filters.date_to:
         qs = qs.filter(start_at__lt=_day_start(filters.date_to) + timedelta(days=1))
     if filters.agency:
-        agency = get_object_or_404(Agency, pk=filters.agency)
+        agency = _agency(request, filters.agency)
         qs = qs.filter(subtree_q("agency", agency))
     if filters.mine:
         qs = qs.filter(requester=request.user)
@@ -261,7 +268,7 @@ def list_trips(request, filters: Query[TripFilter]):
 def create_trip(request, data: TripIn):
     fields = data.dict(exclude={"agency_id"})
     fields["start_at"], fields["end_at"] = _aware(data.start_at), _aware(data.end_at)
-    agency = get_object_or_404(Agency, pk=data.agency_id) if data.agency_id else None
+    agency = _agency(request, data.agency_id) if data.agency_id else None
     trip = dispatch.request_trip(request.user, agency=agency, **fields)
     return Status(201, _out(request, trip))
 

@@ -82,14 +82,21 @@ def driver_problems(driver: Driver, last_day: date) -> list[str]:
     return problems
 
 
+def may_list(actor, trip: TripRequest) -> bool:
+    """May `actor` (None: the system) see `trip`, so that a message may name it?"""
+    return actor is None or TripRequest.objects.restrict(actor).filter(pk=trip.pk).exists()
+
+
 def assignment_problems(
     vehicle: Vehicle,
     driver: Driver,
     trips: list[TripRequest],
     pooled: Iterable[TripRequest] = (),
+    actor=None,
 ) -> list[str]:
     """Why `vehicle` and `driver` cannot take `trips` (to be assigned now) next to the
-    orders already `pooled` in that car; an empty list means they can."""
+    orders already `pooled` in that car; an empty list means they can. A clashing order
+    `actor` may not list is not named (None: the system sees every order)."""
     problems = vehicle_problems(vehicle)
     problems += driver_problems(driver, max(local_day(t.end_at) for t in trips))
     pooled = list(pooled)
@@ -107,10 +114,15 @@ def assignment_problems(
             )
             if clash is not None and (kind, clash.pk) not in seen:
                 seen.add((kind, clash.pk))
-                problems.append(
-                    _("%(who)s 在 %(window)s 已有派车单 %(number)s，时间冲突")
-                    % {"who": label, "window": _window(clash), "number": clash.number}
-                )
+                if may_list(actor, clash):
+                    problems.append(
+                        _("%(who)s 在 %(window)s 已有派车单 %(number)s，时间冲突")
+                        % {"who": label, "window": _window(clash), "number": clash.number}
+                    )
+                else:
+                    problems.append(
+                        _("%(who)s 在该时段已有其他单位的派车任务，时间冲突") % {"who": label}
+                    )
     people = sum(t.passengers for t in trips) + sum(
         t.passengers for t in pooled if t.pk not in {m.pk for m in trips}
     )

@@ -237,9 +237,10 @@ def pool_members(trip: TripRequest, statuses=(S.ASSIGNED, S.IN_PROGRESS)) -> lis
     )
 
 
-def _detach(trip: TripRequest) -> None:
+def _detach(actor, trip: TripRequest) -> None:
     """Take `trip` out of its pool (saved by the caller); the pool keeps a lead, and a pool
-    of one is no pool."""
+    of one is no pool. The other members relinked must be in `actor`'s scope (None: the
+    system, e.g. a requester cancelling their own trip)."""
     lead_id = trip.pool_lead_id
     if lead_id is None:
         return
@@ -259,6 +260,7 @@ def _detach(trip: TripRequest) -> None:
         else:
             continue
         other.save()
+        ensure_in_scope(actor, other, "change")
 
 
 def _in_vehicle_scope(actor, vehicle: Vehicle, driver: Driver) -> None:
@@ -321,13 +323,13 @@ def assign(
     if vehicle is None or driver is None:
         raise ValidationError(_("请选择车辆和驾驶员"))
     _in_vehicle_scope(actor, vehicle, driver)
-    problems = conflicts.assignment_problems(vehicle, driver, members, pooled)
+    problems = conflicts.assignment_problems(vehicle, driver, members, pooled, actor)
     if problems:
         raise ValidationError(problems)
     now = timezone.now()
     for member in members:
         if member.pool_lead_id is not None and (lead is None or member.pool_lead_id != lead.pk):
-            _detach(member)
+            _detach(actor, member)
     if lead is not None and lead.pool_lead_id != lead.pk:
         lead.pool_lead = lead
         if lead.pk not in {m.pk for m in members}:
@@ -371,6 +373,10 @@ def start(actor, trip: TripRequest, odometer_km=None, *, at: datetime | None = N
         .first()
     )
     if busy is not None:
+        if not conflicts.may_list(actor, busy):
+            raise ValidationError(
+                _("车辆 %(plate)s 尚有其他单位未收车的派车任务") % {"plate": vehicle.plate}
+            )
         raise ValidationError(
             _("车辆 %(plate)s 尚有未收车的派车单 %(number)s")
             % {"plate": vehicle.plate, "number": busy.number}
@@ -451,7 +457,9 @@ def cancel(actor, trip: TripRequest, reason: str) -> TripRequest:
     if not reason:
         raise ValidationError({"cancel_reason": [_("请填写取消原因")]})
     _refuse_status(trip, CANCELLABLE, _("取消"))
-    _detach(trip)
+    # A requester may always cancel their own trip: relinking the rest of the pool is then
+    # the system's bookkeeping; a dispatcher relinks only orders within their scope.
+    _detach(None if actor is None or trip.requester_id == actor.pk else actor, trip)
     trip.status, trip.cancelled_at, trip.cancel_reason = S.CANCELLED, timezone.now(), reason[:255]
     trip.save()
     ensure_in_scope(actor, trip, "change")

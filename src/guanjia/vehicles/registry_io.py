@@ -322,6 +322,15 @@ def import_rows(actor, rows: list[list[str]], default_agency=None, progress=None
     }
     vin_owner = {v.vin: plate for plate, v in existing.items()}
     terminal_owner = {v.terminal_key: plate for plate, v in existing.items() if v.terminal_key}
+    # Plates the actor may see; a clash with any other car does not name it.
+    visible = None
+    if actor is not None:
+        visible = set(Vehicle.objects.restrict(actor).values_list("pk", flat=True))
+
+    def owner(plate: str) -> str | None:
+        car = existing[plate]
+        return plate if visible is None or car.pk in visible else None
+
     seen_plates, seen_vins, seen_terminals = {}, {}, {}
     planned = []  # (row number, car or None, fields)
     for number, row in enumerate(body, start=2):
@@ -354,12 +363,14 @@ def import_rows(actor, rows: list[list[str]], default_agency=None, progress=None
             if vin in seen_vins:
                 row_errors.append(_dup(number, "车架号", vin, seen_vins[vin]))
             elif vin_owner.get(vin, plate) != plate:
+                shown = owner(vin_owner[vin])
                 row_errors.append(
                     {
                         "row": number,
                         "column": "车架号",
-                        "message": _("车架号%(v)s已登记在车辆%(p)s上")
-                        % {"v": vin, "p": vin_owner[vin]},
+                        "message": _("车架号%(v)s已登记在车辆%(p)s上") % {"v": vin, "p": shown}
+                        if shown
+                        else _("车架号%(v)s已被其他单位登记") % {"v": vin},
                     }
                 )
             seen_vins.setdefault(vin, number)
@@ -367,12 +378,14 @@ def import_rows(actor, rows: list[list[str]], default_agency=None, progress=None
             if key in seen_terminals:
                 row_errors.append(_dup(number, "终端手机号", key, seen_terminals[key]))
             elif terminal_owner.get(key, plate) != plate:
+                shown, t = owner(terminal_owner[key]), fields["terminal_number"]
                 row_errors.append(
                     {
                         "row": number,
                         "column": "终端手机号",
-                        "message": _("终端手机号%(t)s已登记在车辆%(p)s上")
-                        % {"t": fields["terminal_number"], "p": terminal_owner[key]},
+                        "message": _("终端手机号%(t)s已登记在车辆%(p)s上") % {"t": t, "p": shown}
+                        if shown
+                        else _("终端手机号%(t)s已被其他单位登记") % {"t": t},
                     }
                 )
             seen_terminals.setdefault(key, number)

@@ -178,9 +178,10 @@ def _prepare_vehicle(fields: dict) -> dict:
     return fields
 
 
-def _check_vehicle(vehicle: Vehicle, *, unique: bool = True) -> None:
+def _check_vehicle(vehicle: Vehicle, *, unique: bool = True, actor=None) -> None:
     """Rules across fields, then the model's own validation (choices and, unless the
-    caller checked them already, uniqueness of plate, VIN and terminal)."""
+    caller checked them already, uniqueness of plate, VIN and terminal). A clash with a car
+    outside `actor`'s scope does not name that car."""
     errors = {}
     if len(vehicle.plate) == 8 and vehicle.energy_type not in NEW_ENERGY:
         errors["energy_type"] = _(
@@ -200,17 +201,15 @@ def _check_vehicle(vehicle: Vehicle, *, unique: bool = True) -> None:
         if not vehicle.agency.path.startswith(garage_agency.path):
             errors["garage"] = _("定点停放场所应属于本单位或上级单位")
     if unique and vehicle.terminal_key:
-        other = (
-            Vehicle.objects.filter(terminal_key=vehicle.terminal_key)
-            .exclude(pk=vehicle.pk)
-            .values_list("plate", flat=True)
-            .first()
-        )
-        if other:
-            errors["terminal_number"] = _("终端手机号%(t)s已登记在车辆%(p)s上") % {
-                "t": vehicle.terminal_number,
-                "p": other,
-            }
+        others = Vehicle.objects.filter(terminal_key=vehicle.terminal_key).exclude(pk=vehicle.pk)
+        if others.exists():
+            seen = others if actor is None else others.restrict(actor)
+            other = seen.values_list("plate", flat=True).first()
+            errors["terminal_number"] = (
+                _("终端手机号%(t)s已登记在车辆%(p)s上") % {"t": vehicle.terminal_number, "p": other}
+                if other
+                else _("终端手机号%(t)s已被其他单位登记") % {"t": vehicle.terminal_number}
+            )
     errors = {field: [message] for field, message in errors.items()}
     try:
         vehicle.full_clean(validate_unique=unique, validate_constraints=unique)
@@ -227,7 +226,7 @@ def create_vehicle(actor, **fields) -> Vehicle:
     fields = _prepare_vehicle(fields)
     with transaction.atomic():
         vehicle = Vehicle(**fields)
-        _check_vehicle(vehicle)
+        _check_vehicle(vehicle, actor=actor)
         vehicle.save()
         ensure_in_scope(actor, vehicle, "add")
     return vehicle
@@ -241,7 +240,7 @@ def update_vehicle(actor, vehicle: Vehicle, **fields) -> Vehicle:
         ensure_in_scope(actor, vehicle, "change")
         for name, value in fields.items():
             setattr(vehicle, name, value)
-        _check_vehicle(vehicle)
+        _check_vehicle(vehicle, actor=actor)
         vehicle.save()
         ensure_in_scope(actor, vehicle, "change")
     return vehicle
