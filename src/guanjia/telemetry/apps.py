@@ -15,3 +15,6 @@ class TelemetryConfig(AppConfig):
         for name in ("indicators",):
             if importlib.util.find_spec(f"{self.name}.{name}"):
                 importlib.import_module(f"{self.name}.{name}")
+        # The misuse rules register with the case registry and load their defaults after migrate.
+        if importlib.util.find_spec(f"{self.name}.rule_defs"):
+            importlib.import_module(f"{self.name}.rule_defs").connect_signals(self)

@@ -135,3 +135,25 @@ class Trip(ScopedModel, ChangeLogged):
         constraints = [
             models.UniqueConstraint(fields=["vehicle", "started_at"], name="trip_unique_start")
         ]
+
+
+class ReportIntervalDay(ScopedModel):
+    """How often an agency's terminals reported on one day (China time): a histogram of the
+    seconds between consecutive reports of a terminal whose ignition was on, kept by the
+    rule engine as it sees positions (bucket = whole seconds, 3600 = an hour or more).
+    Machine statistics, rewritten every few seconds, so not change-logged; the indicator
+    telemetry.report_interval_p95_s reads its percentile from here."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.CASCADE)
+    day = models.DateField(_("日期"))
+    histogram = models.JSONField(_("间隔分布"), default=dict)
+    count = models.PositiveIntegerField(_("间隔数"), default=0)
+
+    scope_domain = "telemetry"
+
+    class Meta:
+        verbose_name = _("定位汇报间隔日统计")
+        verbose_name_plural = _("定位汇报间隔日统计")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "day"], name="interval_agency_day")
+        ]

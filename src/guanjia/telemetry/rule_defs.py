@@ -1,0 +1,291 @@
+"""The misuse rules the telemetry engine (rules.py) evaluates: their names, what their
+parameters mean, and their settings.
+
+Settings are RuleSetting rows: the platform default of each rule (agency empty) and, where
+an agency wants other numbers, an override for that agency, which also applies to the
+agencies below it (the nearest override wins; its params are laid over the default's).
+Defaults come from `data/rules.json` with the clause each rule enforces; they are loaded
+after every `migrate` (rows an administrator has edited are kept, missing rules added).
+
+Every rule is registered with the vehicles app's case registry (`cases.register_rule`) so
+case lists and pages name it and show its source.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from guanjia.core.context import acting_as
+from guanjia.vehicles import cases
+
+DATA = Path(__file__).resolve().parent / "data" / "rules.json"
+
+NO_ORDER = "tm_no_order"
+OFF_HOURS = "tm_off_hours"
+JURISDICTION = "tm_jurisdiction"
+FORBIDDEN = "tm_forbidden_area"
+SPEEDING = "tm_speeding"
+GARAGE = "tm_garage"
+SILENT = "tm_silent"
+REPORT_INTERVAL = "tm_report_interval"
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    key: str
+    label: object
+    description: object
+    params: dict = field(default_factory=dict)  # name → label (with unit)
+
+
+PARAM_LABELS = {
+    "min_speed_kmh": gettext_lazy("视为行驶的最低速度（公里/小时）"),
+    "min_duration_s": gettext_lazy("持续多久才立案（秒）"),
+    "quiet_gap_s": gettext_lazy("间隔多久算新一段（秒）"),
+    "order_grace_min": gettext_lazy("派车单时段前后宽限（分钟）"),
+    "night_start": gettext_lazy("夜间开始"),
+    "night_end": gettext_lazy("夜间结束"),
+    "exempt_with_order": gettext_lazy("有派车单时不报"),
+    "limit_kmh": gettext_lazy("限速（公里/小时）"),
+    "night_checks": gettext_lazy("每晚检查时刻"),
+    "holiday_checks": gettext_lazy("节假日、周末检查时刻"),
+    "tolerance_m": gettext_lazy("停放场所半径外的容差（米）"),
+    "silent_s": gettext_lazy("行驶中无汇报超过（秒）"),
+    "max_interval_s": gettext_lazy("汇报间隔上限（秒）"),
+    "tolerance_s": gettext_lazy("间隔容差（秒）"),
+    "min_count": gettext_lazy("连续超标次数"),
+}
+
+RULES: dict[str, RuleDef] = {
+    r.key: r
+    for r in (
+        RuleDef(
+            NO_ORDER,
+            gettext_lazy("无派车单行驶"),
+            gettext_lazy("车辆行驶时没有覆盖该时刻的已审批、已派车或出车中的派车单。"),
+        ),
+        RuleDef(
+            OFF_HOURS,
+            gettext_lazy("夜间、节假日无审批用车"),
+            gettext_lazy("夜间或周末、法定节假日行驶且没有派车单；调休上班日按工作日。"),
+        ),
+        RuleDef(
+            JURISDICTION,
+            gettext_lazy("驶出管辖范围"),
+            gettext_lazy("驶出单位所在省（市）或其“管辖范围”电子围栏。"),
+        ),
+        RuleDef(
+            FORBIDDEN,
+            gettext_lazy("进入禁入区域"),
+            gettext_lazy("进入单位设定的“禁入区域”电子围栏（娱乐场所、景区等）。"),
+        ),
+        RuleDef(SPEEDING, gettext_lazy("超速"), gettext_lazy("速度超过限速并持续一定时间。")),
+        RuleDef(
+            GARAGE,
+            gettext_lazy("未按规定停放"),
+            gettext_lazy("夜间或节假日检查时刻车辆不在指定停放场所，且没有派车单。"),
+        ),
+        RuleDef(
+            SILENT,
+            gettext_lazy("行驶中终端失联"),
+            gettext_lazy("终端在行驶中汇报后长时间没有下一次汇报。"),
+        ),
+        RuleDef(
+            REPORT_INTERVAL,
+            gettext_lazy("定位汇报间隔超标"),
+            gettext_lazy("行驶中相邻两次定位汇报的间隔连续超过标准间隔。"),
+        ),
+    )
+}
+
+
+def default_rows() -> list[dict]:
+    return json.loads(DATA.read_text(encoding="utf-8"))["items"]
+
+
+def _register() -> None:
+    for row in default_rows():
+        cases.register_rule(row["rule"], RULES[row["rule"]].label, row["source"])
+
+
+_register()
+
+
+@transaction.atomic
+def load_defaults(overwrite: bool = False) -> int:
+    """Create the platform default RuleSetting of every rule that has none (all of them
+    again with `overwrite`); returns how many were written."""
+    from .models import RuleSetting
+
+    written = 0
+    with acting_as(source="system"):
+        for row in default_rows():
+            row = dict(row)
+            rule = row.pop("rule")
+            if overwrite:
+                RuleSetting.objects.update_or_create(rule=rule, agency=None, defaults=row)
+                written += 1
+            else:
+                _obj, created = RuleSetting.objects.get_or_create(
+                    rule=rule, agency=None, defaults=row
+                )
+                written += created
+    return written
+
+
+def _load_after_migrate(sender, **kwargs):
+    load_defaults()
+
+
+def connect_signals(app_config) -> None:
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_load_after_migrate, sender=app_config, dispatch_uid="telemetry_rules")
+
+
+# -- effective settings ------------------------------------------------------------------
+
+
+@dataclass
+class Effective:
+    rule: str
+    enabled: bool
+    params: dict
+    source: str
+
+
+def _defaults_from_file() -> dict[str, Effective]:
+    return {
+        r["rule"]: Effective(r["rule"], r["enabled"], dict(r["params"]), r["source"])
+        for r in default_rows()
+    }
+
+
+class Settings:
+    """Every RuleSetting row in memory, resolved per agency (by its tree path)."""
+
+    def __init__(self, rows=None):
+        from .models import RuleSetting
+
+        if rows is None:
+            rows = list(RuleSetting.objects.select_related("agency"))
+        self.defaults = _defaults_from_file()
+        self.overrides: dict[str, list[tuple[str, object]]] = {}
+        for row in rows:
+            if row.agency_id is None:
+                base = self.defaults.get(row.rule)
+                params = dict(base.params if base else {}) | dict(row.params or {})
+                self.defaults[row.rule] = Effective(row.rule, row.enabled, params, row.source)
+            else:
+                self.overrides.setdefault(row.rule, []).append((row.agency.path, row))
+        for lst in self.overrides.values():
+            lst.sort(key=lambda item: len(item[0]), reverse=True)  # deepest first
+        self._cache: dict[tuple[str, str], Effective] = {}
+
+    def for_agency(self, rule: str, agency_path: str) -> Effective:
+        key = (rule, agency_path)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        base = self.defaults[rule]
+        chosen = base
+        for path, row in self.overrides.get(rule, ()):
+            if agency_path.startswith(path):
+                chosen = Effective(
+                    rule, row.enabled, dict(base.params) | dict(row.params or {}), row.source
+                )
+                break
+        self._cache[key] = chosen
+        return chosen
+
+
+# -- editing -----------------------------------------------------------------------------
+
+
+def can_edit(user) -> bool:
+    """Rule settings are platform-wide: editable by a superuser or a holder of
+    telemetry.change through a role whose data scope is "all"."""
+    from guanjia.core.scope import DataScope
+
+    if user is None:
+        return True
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(r.data_scope == DataScope.ALL for r in user.roles_with("telemetry.change"))
+
+
+def _check_params(rule: str, params: dict) -> dict:
+    defaults = _defaults_from_file()[rule].params
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise ValidationError({"params": _("未知参数：%s") % "、".join(sorted(unknown))})
+    clean = {}
+    for name, value in params.items():
+        sample = defaults[name]
+        try:
+            if isinstance(sample, bool):
+                if not isinstance(value, bool):
+                    raise ValueError
+                clean[name] = value
+            elif isinstance(sample, int | float):
+                number = float(value)
+                if number < 0:
+                    raise ValueError
+                clean[name] = int(number) if isinstance(sample, int) else number
+            elif isinstance(sample, list):
+                items = value if isinstance(value, list) else str(value).replace("，", ",")
+                if isinstance(items, str):
+                    items = items.split(",")
+                clean[name] = [_hhmm(v) for v in items if str(v).strip()]
+            else:
+                clean[name] = _hhmm(value) if ":" in str(sample) else str(value)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                {"params": _("参数 %(n)s 的值无效：%(v)s") % {"n": name, "v": value}}
+            ) from None
+    return clean
+
+
+def _hhmm(value) -> str:
+    text = str(value).strip().replace("：", ":")
+    h, sep, m = text.partition(":")
+    if not sep or not (0 <= int(h) <= 23 and 0 <= int(m) <= 59):
+        raise ValueError(text)
+    return f"{int(h):02d}:{int(m):02d}"
+
+
+def update_setting(user, rule: str, *, enabled=None, params=None, source=None):
+    """Change the platform default of `rule` (switch, parameters, source)."""
+    from django.core.exceptions import PermissionDenied
+
+    from .models import RuleSetting
+
+    if rule not in RULES:
+        raise ValidationError({"rule": _("未知规则：%s") % rule})
+    if not can_edit(user):
+        raise PermissionDenied(_("只有数据范围为“全部”的监控管理员可以修改监控规则"))
+    with transaction.atomic():
+        row = RuleSetting.objects.select_for_update().filter(rule=rule, agency=None).first()
+        if row is None:
+            d = _defaults_from_file()[rule]
+            row = RuleSetting(rule=rule, enabled=d.enabled, params=d.params, source=d.source)
+        if enabled is not None:
+            row.enabled = bool(enabled)
+        if params:
+            row.params = dict(row.params or {}) | _check_params(rule, params)
+        if source is not None:
+            source = source.strip()
+            if not source:
+                raise ValidationError({"source": _("须写明规则依据的条款")})
+            row.source = source[:255]
+        row.save()
+    return row
