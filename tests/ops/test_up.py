@@ -86,7 +86,8 @@ def test_up_serves_health_login_and_api_then_stops_cleanly(tmp_path: Path, datab
             try:
                 status, _h, body = _get(base + "/healthz")
                 health = json.loads(body)
-                if status == 200 and health["components"]["worker"]["state"] == "ok":
+                states = {k: v["state"] for k, v in health["components"].items()}
+                if status == 200 and states["worker"] == "ok" and states["gateway"] == "running":
                     break
             except OSError:
                 pass
@@ -97,7 +98,8 @@ def test_up_serves_health_login_and_api_then_stops_cleanly(tmp_path: Path, datab
         # The worker state comes from a heartbeat task that really went through the queue.
         assert health["components"]["worker"]["state"] == "ok"
         assert health["components"]["gateway"]["port"] == gateway_port
-        assert health["components"]["gateway"]["state"] == "not_implemented"
+        assert health["components"]["gateway"]["state"] == "running"
+        assert health["components"]["gateway"]["connections"] == 0
 
         status, headers, _ = _get(base + "/")
         assert status == 302 and "/login/" in headers["Location"]
@@ -182,7 +184,7 @@ def test_children_are_stopped_whatever_goes_wrong(supervisor, monkeypatch):
     monkeypatch.setattr(supervisor, "_watch", broken_watch)
     with pytest.raises(RuntimeError):
         supervisor.run()
-    assert len(supervisor.children_made) == 2
+    assert len(supervisor.children_made) == 3  # web, task worker, JT/T 808 gateway
     assert all(child.returncode is not None for child in supervisor.children_made)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 
 from django.conf import settings
 from django.db import connection
@@ -36,12 +38,52 @@ def worker_state() -> dict:
     return {"state": state, "last_seen": beat.seen_at.isoformat(), "age_s": round(age, 1)}
 
 
+GATEWAY_STALE_SECONDS = 15  # the gateway writes its status file every 2 s
+
+
+def _gateway_files() -> list[dict]:
+    found = []
+    for path in sorted((settings.HOME / "run").glob("gateway-*.json")):
+        try:
+            found.append(json.loads(path.read_text()))
+        except (OSError, ValueError):  # being replaced right now, or half-written by a crash
+            continue
+    return found
+
+
 def gateway_state() -> dict:
-    return {
-        "state": "not_implemented",
-        "port": settings.GATEWAY_PORT,
-        "note": "JT/T 808 网关将在车辆实时监控功能中提供；端口参数 --gateway-port 已预留。",
-    }
+    """From the status files the JT/T 808 gateways write (guanjia.telemetry.gateway)."""
+    gateways = []
+    now = time.time()
+    for status in _gateway_files():
+        age = now - status.get("updated", 0)
+        state = status.get("state", "unknown")
+        if state == "running" and age > GATEWAY_STALE_SECONDS:
+            state = "stale"
+        counters = status.get("counters", {})
+        gateways.append(
+            {
+                "state": state,
+                "port": status.get("port"),
+                "connections": status.get("connections", 0),
+                "authenticated": status.get("authenticated", 0),
+                "positions": counters.get("positions", 0),
+                "acks": counters.get("acks", 0),
+                "bad_check": counters.get("bad_check", 0),
+                "dropped": counters.get("dropped", 0) + counters.get("rate_limited", 0),
+                "age_s": round(age, 1),
+            }
+        )
+    running = [g for g in gateways if g["state"] == "running"]
+    if not gateways:
+        return {"state": "not_running", "port": settings.GATEWAY_PORT}
+    main = next((g for g in gateways if g["port"] == settings.GATEWAY_PORT), gateways[0])
+    if running and main["state"] != "running":
+        main = running[0]
+    result = dict(main)
+    if len(gateways) > 1:
+        result["gateways"] = gateways
+    return result
 
 
 def report() -> dict:

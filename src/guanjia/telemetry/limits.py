@@ -36,7 +36,7 @@ class Limits:
     flush_max_positions: int = 20_000  # … or as soon as this many positions wait
     segment_bytes: int = 64 * 1024 * 1024  # a segment is closed at this size …
     segment_seconds: float = 300.0  # … or at this age, then compactable
-    dedupe_recent: int = 64  # GNSS times remembered per terminal to drop duplicates
+    dedupe_recent: int = 8  # GNSS times remembered per terminal to drop duplicates
     # -- register cache
     registry_refresh_s: float = 60.0
     status_every_s: float = 2.0  # the status file /healthz reads

@@ -108,6 +108,8 @@ class Registry:
         close_old_connections()
         vehicle = Vehicle.objects.filter(terminal_key=key).first()
         if vehicle is None:
+            with self._mutex:
+                self._misses[key] = time.monotonic()
             return REG_NO_TERMINAL, None
         if vehicle.status == Vehicle.Status.DISPOSED:
             return REG_NO_VEHICLE, None

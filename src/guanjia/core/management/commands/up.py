@@ -18,11 +18,15 @@ from guanjia.core.models import Agency, User
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600
+COMPACT_EVERY_SECONDS = 600  # closed position segments → Parquet (guanjia telemetry compact)
 TASK_RESULT_DAYS = 7
 
 
 class Command(BaseCommand):
-    help = "启动平台：迁移数据库、创建管理员、载入演示数据，运行网页/API、任务进程（Ctrl-C 停止）"
+    help = (
+        "启动平台：迁移数据库、创建管理员、载入演示数据，运行网页/API、JT/T 808 网关、"
+        "任务进程（Ctrl-C 停止）"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -31,7 +35,10 @@ class Command(BaseCommand):
             "--gateway-port",
             type=int,
             default=settings.GATEWAY_PORT,
-            help="JT/T 808 网关端口（网关随车辆实时监控功能提供）",
+            help="JT/T 808 网关端口",
+        )
+        parser.add_argument(
+            "--gateway-host", help="JT/T 808 网关监听地址（默认同 --host；终端在外网时用 0.0.0.0）"
         )
         parser.add_argument("--no-demo", action="store_true", help="数据库为空时也不载入演示数据")
         parser.add_argument(
@@ -86,6 +93,7 @@ class Supervisor:
         self.command = command
         self.opts = opts
         self.children: dict[str, subprocess.Popen] = {}
+        self.compactor: subprocess.Popen | None = None
         self.stopping = False
 
     def run(self) -> None:
@@ -138,19 +146,34 @@ class Supervisor:
                 f"up-{os.getpid()}",
             ],
         )
+        gateway_host = self.opts.get("gateway_host") or host
+        gateway_log = open(settings.HOME / "run" / "gateway.log", "a")
+        self.children["gateway"] = subprocess.Popen(
+            stdout=gateway_log,
+            stderr=subprocess.STDOUT,
+            args=[
+                python,
+                "-m",
+                "guanjia.cli",
+                "gateway",
+                "--host",
+                gateway_host,
+                "--port",
+                str(self.opts["gateway_port"]),
+            ],
+        )
         self.command.stdout.write(
             self.command.style.SUCCESS(
                 f"管家 Guanjia 已启动：http://{host}:{port}/ （/healthz 健康检查，/api/v1/docs）"
             )
         )
-        self.command.stdout.write(
-            f"JT/T 808 网关端口 {self.opts['gateway_port']} 已预留，网关随车辆实时监控功能提供。"
-        )
+        self.command.stdout.write(f"JT/T 808 网关：{gateway_host}:{self.opts['gateway_port']}")
         self.command.stdout.flush()
         return self._watch()
 
     def _watch(self) -> int:
         next_beat = next_prune = 0.0
+        next_compact = time.monotonic() + COMPACT_EVERY_SECONDS
         while not self.stopping:
             for name, child in self.children.items():
                 if child.poll() is not None:
@@ -164,6 +187,9 @@ class Supervisor:
             if time.monotonic() >= next_prune:
                 self._prune_task_results()
                 next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            if time.monotonic() >= next_compact:
+                self._compact()
+                next_compact = time.monotonic() + COMPACT_EVERY_SECONDS
             time.sleep(0.5)
         return 0
 
@@ -186,10 +212,24 @@ class Supervisor:
         except Exception:
             log.exception("old task results could not be pruned")
 
+    def _compact(self) -> None:
+        """Closed write-ahead segments into the Parquet archive, in a process of its own (one
+        at a time) so the supervisor never waits on it."""
+        if self.compactor is not None and self.compactor.poll() is None:
+            return
+        log_file = open(settings.HOME / "run" / "compact.log", "a")
+        self.compactor = subprocess.Popen(
+            [sys.executable, "-m", "guanjia.cli", "telemetry", "compact"],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+
     def _on_signal(self, signum, frame):
         self.stopping = True
 
     def _stop_children(self) -> None:
+        if self.compactor is not None:
+            self.children["compact"] = self.compactor
         for child in self.children.values():
             if child.poll() is None:
                 child.terminate()
