@@ -72,3 +72,32 @@ def test_handling_needs_change_permission_and_scope(world, users):
     with pytest.raises(PermissionDenied):
         cases.dismiss_case(viewer, a_case, "无权")
     assert set(MisuseCase.objects.values_list("status", flat=True)) == {"open"}
+
+
+def test_a_case_opened_meanwhile_counts_as_already_open(world, monkeypatch):
+    """F6: another run opened the same key after this one looked: no IntegrityError."""
+    _open(world["A"], "t:race")
+    real = MisuseCase.objects.filter
+
+    def stale(*args, **kwargs):  # the look-up happened before the other run's insert
+        return MisuseCase.objects.none() if "dedup_key__in" in kwargs else real(*args, **kwargs)
+
+    monkeypatch.setattr(MisuseCase.objects, "filter", stale)
+    again = [
+        Proposal("fuel_tank_overfill", world["A"].pk, key, "x", at("2026-03-01"), {})
+        for key in ("t:race", "t:new")
+    ]
+    opened = cases.open_cases(None, again)
+    assert [c.dedup_key for c in opened] == ["t:new"]
+    assert MisuseCase.objects.count() == 2
+
+
+def test_a_stale_copy_cannot_handle_a_case_again(world, users):
+    """F5: two people open the same case; the second decision sees the first."""
+    case = _open(world["A"])
+    stale = MisuseCase.objects.get(pk=case.pk)
+    cases.verify_case(users["agency"], case, "属实")
+    with pytest.raises(ValidationError, match="已处理"):
+        cases.dismiss_case(users["agency_and_below"], stale, "误报")
+    case.refresh_from_db()
+    assert (case.status, case.resolution) == ("verified", "属实")

@@ -199,3 +199,27 @@ def test_a_clash_with_a_car_outside_scope_does_not_name_it(world, users):
     messages = {e["column"]: e["message"] for e in result["errors"]}
     assert set(messages) == {"车架号", "终端手机号"}, result["errors"]
     assert all("其他单位" in m and "川A10012" not in m for m in messages.values())
+
+
+def test_a_car_registered_meanwhile_fails_the_import_cleanly(world):
+    """F6: a plate registered by someone else while the sheet is checked: an error row,
+    nothing imported (not an IntegrityError)."""
+    content = (SHEETS / "register_good.csv").read_bytes()
+    first = CARS[0]
+
+    def meanwhile(_n):
+        if not Vehicle.objects.filter(plate="渝A10001").exists():
+            Vehicle.objects.create(
+                plate="渝A10001",
+                vin="LSVTEST0000000001",
+                category="QT",
+                energy_type="gasoline",
+                purchase_price=1,
+                purchase_date="2022-01-01",
+                agency=world["A"],
+            )
+
+    result = registry_io.import_file(None, content, "register_good.csv", progress=meanwhile)
+    assert result["failed"] and result["imported"] == 0
+    assert "刚被他人登记" in result["errors"][0]["message"], (first, result["errors"])
+    assert Vehicle.objects.count() == 1

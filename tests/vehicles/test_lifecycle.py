@@ -164,6 +164,22 @@ def test_rejection_needs_a_reason_and_is_final(world, users):
     assert Maintenance.objects.get(pk=m.pk).decision_note == "非必要项目"
 
 
+def test_a_stale_copy_cannot_decide_or_complete_again(world, users):
+    """F5: two approvers with the same request open; the second sees the first's decision."""
+    a = world["A"]
+    m = _request(users["agency"], a, "8000", vehicle=car(a), at_shop=shop(a))
+    stale = Maintenance.objects.get(pk=m.pk)
+    lifecycle.approve_maintenance(users["agency_and_below"], m, "同意")
+    with pytest.raises(ValidationError, match="待审批"):
+        lifecycle.reject_maintenance(users["all"], stale, "不同意")
+    lifecycle.complete_maintenance(users["agency"], Maintenance.objects.get(pk=m.pk))
+    stale.status = Maintenance.Status.APPROVED  # a copy read before the job was done
+    with pytest.raises(ValidationError, match="已批准"):
+        lifecycle.complete_maintenance(users["agency"], stale, amount=Decimal("100"))
+    m.refresh_from_db()
+    assert (m.status, m.approver, m.amount) == ("done", users["agency_and_below"], 8000)
+
+
 def test_only_designated_shops_with_a_valid_contract(world, users):
     a, a1, user = world["A"], world["A1"], users["agency_and_below"]
     c = car(a1)

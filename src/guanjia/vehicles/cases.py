@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,17 +89,21 @@ def open_cases(actor, proposals: list[Proposal]) -> list[MisuseCase]:
             if p.dedup_key in existing:
                 continue
             existing.add(p.dedup_key)
-            case = MisuseCase.objects.create(
-                agency_id=p.agency_id,
-                vehicle_id=p.vehicle_id,
-                rule=p.rule,
-                title=p.title[:255],
-                source=(p.source or (rules().get(p.rule, ("", ""))[1]))[:255],
-                dedup_key=p.dedup_key[:128],
-                episode_start=_aware(p.episode_start),
-                episode_end=_aware(p.episode_end) if p.episode_end else None,
-                evidence=p.evidence,
-            )
+            try:
+                with transaction.atomic():
+                    case = MisuseCase.objects.create(
+                        agency_id=p.agency_id,
+                        vehicle_id=p.vehicle_id,
+                        rule=p.rule,
+                        title=p.title[:255],
+                        source=(p.source or (rules().get(p.rule, ("", ""))[1]))[:255],
+                        dedup_key=p.dedup_key[:128],
+                        episode_start=_aware(p.episode_start),
+                        episode_end=_aware(p.episode_end) if p.episode_end else None,
+                        evidence=p.evidence,
+                    )
+            except IntegrityError:  # a concurrent run opened it first: already open
+                continue
             ensure_in_scope(actor, case, "add")
             opened.append(case)
     return opened
@@ -107,11 +111,14 @@ def open_cases(actor, proposals: list[Proposal]) -> list[MisuseCase]:
 
 def _handle(actor, case: MisuseCase, status: str, resolution: str) -> MisuseCase:
     require(actor, "change")
-    if case.status != MisuseCase.Status.OPEN:
-        raise ValidationError(
-            _("该线索已处理（%(s)s），不能再次处理") % {"s": case.get_status_display()}
-        )
     with transaction.atomic():
+        # As stored now, locked: of two people handling the case at once, the second sees
+        # the first one's decision.
+        case = MisuseCase.objects.select_for_update().get(pk=case.pk)
+        if case.status != MisuseCase.Status.OPEN:
+            raise ValidationError(
+                _("该线索已处理（%(s)s），不能再次处理") % {"s": case.get_status_display()}
+            )
         ensure_in_scope(actor, case, "change")
         case.status = status
         case.resolution = resolution

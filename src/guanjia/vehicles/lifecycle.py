@@ -357,13 +357,20 @@ def request_maintenance(
     return m
 
 
+def _locked(m: Maintenance) -> Maintenance:
+    """`m` as stored now, locked to the end of the transaction: a decision checks the status
+    it changes (two approvers at once: the second one sees the first one's decision)."""
+    return Maintenance.objects.select_for_update().get(pk=m.pk)
+
+
 def _decide(actor, m: Maintenance, status: str, note: str) -> Maintenance:
     require(actor, "change")
-    if m.status != Maintenance.Status.REQUESTED:
-        raise ValidationError(_("只有待审批的维修申请可以审批"))
-    if actor is not None and m.requested_by_id == actor.pk:
-        raise ValidationError(_("维修申请须由申请人以外的人审批"))
     with transaction.atomic():
+        m = _locked(m)
+        if m.status != Maintenance.Status.REQUESTED:
+            raise ValidationError(_("只有待审批的维修申请可以审批"))
+        if actor is not None and m.requested_by_id == actor.pk:
+            raise ValidationError(_("维修申请须由申请人以外的人审批"))
         ensure_in_scope(actor, m, "change")
         m.status = status
         m.approver = actor
@@ -387,17 +394,18 @@ def reject_maintenance(actor, m: Maintenance, reason: str) -> Maintenance:
 def complete_maintenance(actor, m: Maintenance, *, amount=None, odometer_km=None) -> Maintenance:
     """An approved job is done; the final bill may be lower than approved, not higher."""
     require(actor, "change")
-    if m.status != Maintenance.Status.APPROVED:
-        raise ValidationError(_("只有已批准的维修可以登记完成"))
     if amount is not None:
         amount = Decimal(amount)
         if amount <= 0:
             raise ValidationError({"amount": _("金额应大于 0")})
-        if amount > m.amount:
+    with transaction.atomic():
+        m = _locked(m)
+        if m.status != Maintenance.Status.APPROVED:
+            raise ValidationError(_("只有已批准的维修可以登记完成"))
+        if amount is not None and amount > m.amount:
             raise ValidationError(
                 {"amount": _("结算金额超出批准金额 %(a)s 元，须重新申请") % {"a": m.amount}}
             )
-    with transaction.atomic():
         ensure_in_scope(actor, m, "change")
         if amount is not None:
             m.amount = amount

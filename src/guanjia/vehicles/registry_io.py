@@ -29,7 +29,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from guanjia.core.models import Agency
@@ -426,9 +426,12 @@ def import_rows(actor, rows: list[list[str]], default_agency=None, progress=None
                     updated += 1
                 else:
                     unchanged += 1
-            except (ValidationError, PermissionDenied) as exc:
+            except (ValidationError, PermissionDenied, IntegrityError) as exc:
                 transaction.set_rollback(True)
-                message = "; ".join(getattr(exc, "messages", [str(exc)]))
+                if isinstance(exc, IntegrityError):  # another import registered it meanwhile
+                    message = _("车牌号、车架号或终端手机号刚被他人登记，请核对后重新导入")
+                else:
+                    message = "; ".join(getattr(exc, "messages", [str(exc)]))
                 return _failed([{"row": number, "column": "", "message": message}], len(planned))
     return {
         "errors": [],
