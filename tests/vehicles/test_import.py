@@ -15,6 +15,7 @@ from guanjia.vehicles import registry_io
 from guanjia.vehicles.models import Vehicle
 
 from ..fixtures.vehicles.make_sheets import BAD_ERRORS, CARS
+from .conftest import make_vin
 
 SHEETS = Path(__file__).resolve().parents[1] / "fixtures" / "vehicles"
 
@@ -223,3 +224,33 @@ def test_a_car_registered_meanwhile_fails_the_import_cleanly(world):
     assert result["failed"] and result["imported"] == 0
     assert "刚被他人登记" in result["errors"][0]["message"], (first, result["errors"])
     assert Vehicle.objects.count() == 1
+
+
+def test_agency_names_with_full_width_brackets_and_short_names_equal_to_a_name(world):
+    """F7: a stored name with （） matches its cell (normalised alike); a short name equal
+    to another agency's full name does not take that name over."""
+    from guanjia.core import services as core
+
+    brackets = core.create_agency(
+        None, parent=world["A"], name="大足区机关事务管理中心（本级）", region=world["A"].region
+    )
+    core.create_agency(
+        None,
+        parent=world["A"],
+        name="大足区车管站",
+        short_name="大足区财政局",
+        region=world["A"].region,
+    )
+    header = "车牌号,车架号,车辆类别,排气量(升),购置价格(元),能源类型,购置日期,所属单位,终端手机号"
+    row = "{},{},机要通信用车,1.5,115000,汽油,2022-03-01,{},"
+    content = "\n".join(
+        [
+            header,
+            row.format("渝A18001", make_vin(), brackets.name),
+            row.format("渝A18002", make_vin(), world["A1"].name),
+        ]
+    ).encode()
+    result = registry_io.import_file(None, content, "r.csv")
+    assert not result["failed"], result["errors"]
+    assert Vehicle.objects.get(plate="渝A18001").agency == brackets
+    assert Vehicle.objects.get(plate="渝A18002").agency == world["A1"]

@@ -95,7 +95,13 @@ def _cell(value) -> str:
         value = value.date()
     if isinstance(value, date):
         return value.isoformat()
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return _norm(str(value))
+
+
+def _norm(text: str) -> str:
+    """Cells and the names they are matched against, normalised alike (full-width
+    brackets and digits of a stored agency name still match the cell)."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def read_rows(content: bytes, name: str) -> list[list[str]]:
@@ -151,15 +157,20 @@ class _Agencies:
     """Agencies by every name a sheet may use, and which of them the caller may write."""
 
     def __init__(self, actor):
-        self.by_key: dict[str, Agency | None] = {}
+        exact: dict[str, Agency] = {}
+        short: dict[str, Agency | None] = {}
+        ids: dict[str, Agency] = {}
         for a in Agency.objects.all().only("pk", "name", "short_name", "credit_code", "path"):
-            self.by_key[a.name] = a
+            exact[_norm(a.name)] = a
             if a.credit_code:
-                self.by_key[a.credit_code] = a
+                exact[_norm(a.credit_code)] = a
             if a.short_name:
                 # A short name shared by two agencies names neither.
-                self.by_key[a.short_name] = None if a.short_name in self.by_key else a
-            self.by_key[str(a.pk)] = self.by_key.get(str(a.pk), a)
+                key = _norm(a.short_name)
+                short[key] = None if key in short else a
+            ids[str(a.pk)] = a
+        # A full name or credit code always wins over a short name, both over an id.
+        self.by_key: dict[str, Agency | None] = ids | short | exact
         self.may_add = self._allowed(actor, "add")
         self.may_change = self._allowed(actor, "change")
 
