@@ -235,7 +235,7 @@ CASES = {
     ("PATCH", "/vehicles/{vehicle_id}"): Seeded(
         Write(
             ("PATCH", V1 + "/{b_vehicle}", {"notes": "越权"}),
-            ("PATCH", V1 + "/{b_vehicle}", {"status": "disposed"}),
+            ("PATCH", V1 + "/{b_vehicle}", {"status": "sealed"}),
             ("PATCH", V1 + "/{a_vehicle}", {"agency_id": "{B}"}),
         )
     ),

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from guanjia.core.models import ObjectChange
 from guanjia.vehicles import registry_io
-from guanjia.vehicles.models import Vehicle
+from guanjia.vehicles.models import Disposal, Vehicle
 
 from ..fixtures.vehicles.make_sheets import BAD_ERRORS, CARS
 from .conftest import make_vin
@@ -254,3 +254,26 @@ def test_agency_names_with_full_width_brackets_and_short_names_equal_to_a_name(w
     assert not result["failed"], result["errors"]
     assert Vehicle.objects.get(plate="渝A18001").agency == brackets
     assert Vehicle.objects.get(plate="渝A18002").agency == world["A1"]
+
+
+def test_the_import_cannot_dispose_of_a_car_or_undo_a_disposal(world):
+    """F9: 状态 已处置 on a car in service, or another status on a disposed car: refused."""
+    run_import(str(SHEETS / "register_good.csv"))
+    text = (SHEETS / "register_good.csv").read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    [gone] = [n for n, ln in enumerate(lines) if "渝A10014" in ln]
+    Disposal.objects.create(  # its record (the sheet loaded it as disposed already)
+        vehicle=Vehicle.objects.get(plate="渝A10014"),
+        disposed_on="2025-01-01",
+        method="scrap",
+        reason="事故",
+    )
+    lines[1] = lines[1].replace(",在用,", ",已处置,")
+    lines[gone] = lines[gone].replace(",已处置,", ",在用,")
+    result = registry_io.import_file(None, "\n".join(lines).encode(), "r.csv")
+    assert result["failed"]
+    assert [(e["row"], e["column"]) for e in result["errors"]] == [(2, "状态"), (gone + 1, "状态")]
+    assert Vehicle.objects.get(plate="渝A10001").status == "in_service"
+    assert Vehicle.objects.get(plate="渝A10014").status == "disposed"
+    # the round trip of a disposed car (unchanged) still imports
+    assert not registry_io.import_file(None, text.encode(), "r.csv")["failed"]

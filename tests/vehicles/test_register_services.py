@@ -91,6 +91,27 @@ def test_update_vehicle_status_is_audited(world, users, make_vehicle):
     assert change.after["status"] == "sealed" and change.before["status"] == "in_service"
 
 
+def test_disposed_only_through_the_disposal_action(world, users, make_vehicle):
+    """F9: an edit cannot set 已处置 (no record, card kept) nor undo a real disposal."""
+    from guanjia.vehicles import lifecycle
+
+    user = users["agency"]
+    car = make_vehicle(world["A"], purchase_date=date(2010, 1, 1), odometer_km=Decimal("300000"))
+    with pytest.raises(ValidationError, match="车辆处置"):
+        services.update_vehicle(user, car, status=Vehicle.Status.DISPOSED)
+    car.refresh_from_db()
+    assert car.status == Vehicle.Status.IN_SERVICE
+    lifecycle.dispose_vehicle(
+        user, car, disposed_on=date(2026, 3, 1), method="auction", reason="到期"
+    )
+    car.refresh_from_db()
+    with pytest.raises(ValidationError, match="已办理处置"):
+        services.update_vehicle(user, car, status=Vehicle.Status.IN_SERVICE)
+    services.update_vehicle(user, car, notes="已拍卖")  # other fields still editable
+    car.refresh_from_db()
+    assert (car.status, car.notes) == (Vehicle.Status.DISPOSED, "已拍卖")
+
+
 def test_garage_must_belong_to_the_agency_or_above(world, make_vehicle):
     garage = services.create_garage(None, agency=world["B"], name="成都车库", lat=30.6, lon=104.0)
     with pytest.raises(ValidationError, match="定点停放"):

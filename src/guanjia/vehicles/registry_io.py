@@ -36,7 +36,7 @@ from guanjia.core.models import Agency
 from guanjia.core.scope import ensure_in_scope, scope_q
 
 from .models import BodyType, Category, EnergyType, Vehicle
-from .services import _check_vehicle, _prepare_vehicle, _require
+from .services import _check_vehicle, _prepare_vehicle, _require, status_change_error
 
 REQUIRED = (
     ("车牌号", "plate"),
@@ -401,6 +401,9 @@ def import_rows(actor, rows: list[list[str]], default_agency=None, progress=None
                 )
             seen_terminals.setdefault(key, number)
         car = existing.get(plate) if plate else None
+        if car is not None and "status" in fields:
+            if problem := status_change_error(car, fields["status"]):
+                row_errors.append({"row": number, "column": "状态", "message": problem})
         if not row_errors:
             row_errors += _scope_errors(number, agencies, car, fields)
         if not row_errors:

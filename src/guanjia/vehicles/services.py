@@ -34,6 +34,7 @@ from .models import (
     NEW_ENERGY,
     Category,
     ConfigurationStandard,
+    Disposal,
     Driver,
     EnergyType,
     ExceptionApproval,
@@ -220,6 +221,21 @@ def _check_vehicle(vehicle: Vehicle, *, unique: bool = True, actor=None) -> None
         raise ValidationError(errors)
 
 
+def status_change_error(vehicle: Vehicle, status: str) -> str | None:
+    """Why `vehicle` may not go to `status` by an edit: 已处置 is reached only through the
+    disposal action (a disposal record, the fuel card unbound), and a car with a disposal
+    record keeps it. A new car (no pk) may be registered as disposed (a historical record)."""
+    if vehicle.pk is None or status == vehicle.status:
+        return None
+    if status == Vehicle.Status.DISPOSED:
+        return _(
+            "车辆 %(p)s 须通过“车辆处置”办理（登记处置记录、解绑加油卡），不能直接改为已处置"
+        ) % {"p": vehicle.plate}
+    if Disposal.objects.filter(vehicle_id=vehicle.pk).exists():
+        return _("车辆 %(p)s 已办理处置，不能更改状态") % {"p": vehicle.plate}
+    return None
+
+
 def create_vehicle(actor, **fields) -> Vehicle:
     _require(actor, "add")
     _check_fields(fields, VEHICLE_FIELDS)
@@ -238,6 +254,8 @@ def update_vehicle(actor, vehicle: Vehicle, **fields) -> Vehicle:
     fields = _prepare_vehicle(fields)
     with transaction.atomic():
         ensure_in_scope(actor, vehicle, "change")
+        if "status" in fields and (problem := status_change_error(vehicle, fields["status"])):
+            raise ValidationError({"status": [problem]})
         for name, value in fields.items():
             setattr(vehicle, name, value)
         _check_vehicle(vehicle, actor=actor)
