@@ -61,6 +61,15 @@ def test_request_gets_a_daily_sequence_number_and_the_requesters_agency(people, 
     assert first.agency == world["A1"] and first.requester == staff
     assert first.status == S.REQUESTED
     assert ObjectChange.objects.filter(object_id=str(first.pk)).exists()  # audited
+    # F10: past the 9999th request of a day the numbers go on (compared as numbers)
+    TripRequest.objects.filter(pk=second.pk).update(number=f"{prefix}9999")
+    more = [
+        dispatch.request_trip(
+            staff, purpose="调研", origin="甲", destination="乙", start_at=soon(), end_at=soon(25)
+        ).number
+        for _ in range(2)
+    ]
+    assert more == [f"{prefix}10000", f"{prefix}10001"]
 
 
 @pytest.mark.parametrize(

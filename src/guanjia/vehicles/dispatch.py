@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,9 +109,9 @@ def _refuse_status(trip: TripRequest, allowed, verb: str) -> None:
 
 def next_number(day) -> str:
     prefix = f"PC{day:%Y%m%d}"
-    last = (
+    last = (  # longest first: after …9999 comes …10000, which sorts lower as text
         TripRequest.objects.filter(number__startswith=prefix)
-        .order_by("-number")
+        .order_by(Length("number").desc(), "-number")
         .values_list("number", flat=True)
         .first()
     )
