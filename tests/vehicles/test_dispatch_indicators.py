@@ -7,10 +7,12 @@ import pytest
 from django.utils import timezone
 
 from guanjia.core.indicator_registry import IndicatorScope, Period, get_indicator
+from guanjia.core.scope import DataScope
 from guanjia.vehicles import dispatch
 from guanjia.vehicles.indicators_dispatch import is_workday
 from guanjia.vehicles.models import Disposal, TripRequest, Vehicle
 
+from ..conftest import make_role, make_user
 from .dispatch_helpers import at, new_driver, new_vehicle, people_fixture, trip  # noqa: F401
 
 MARCH = Period.parse("2026-03")
@@ -59,6 +61,13 @@ def test_utilization_rate_in_vehicle_workdays(people, world):
     assert value("vehicles.utilization_rate", a, people["fleet"]) == expected
     assert value("vehicles.utilization_rate", a, people["b_fleet"]) is None  # sees no car of A
     assert value("vehicles.utilization_rate", world["A1"]) is None  # A1 holds no car
+    # F11: sees A's cars but no trips (no dispatch permission): no data, not 0 %
+    viewer = make_user(
+        "car_viewer",
+        a,
+        make_role("car_viewer", DataScope.AGENCY_AND_BELOW, ["vehicles.view", "org.view"]),
+    )
+    assert value("vehicles.utilization_rate", a, viewer) is None
 
 
 def _approved(requester, created: datetime, hours: float, status=TripRequest.Status.APPROVED):

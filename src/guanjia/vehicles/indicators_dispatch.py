@@ -72,6 +72,13 @@ def _days(start: date, end: date):
     "没有在编车辆时无数据。",
 )
 def utilization_rate(scope: IndicatorScope, period: Period) -> float | None:
+    if scope.user is not None:
+        # Trips are read through the dispatch scope: someone who sees the cars but none of
+        # the agencies' trips gets no data, not 0 %.
+        from .dispatch import agencies_reached
+
+        if not agencies_reached(scope.user, "view").filter(pk__in=scope.agencies()).exists():
+            return None
     cars = scope.restrict(Vehicle).filter(agency__in=scope.agencies())
     workdays = [d for d in _days(period.start, period.end) if is_workday(d)]
     available = 0
