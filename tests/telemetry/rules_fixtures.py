@@ -114,3 +114,18 @@ def aware(dt: datetime) -> datetime:
 
 
 __all__ = ["CHENGDU", "DAZU", "car", "china", "drive", "epoch", "garage", "order", "timedelta"]
+
+
+def publish_live(home, positions) -> None:
+    """Write a live snapshot file (as a gateway does) for `positions` into `home`."""
+    from pathlib import Path
+
+    from guanjia.telemetry import live
+
+    keys = {p.terminal for p in positions}
+    lookup = {
+        v.terminal_key: (v.pk, v.agency_id) for v in Vehicle.objects.filter(terminal_key__in=keys)
+    }
+    state = live.LiveState(lookup=lookup.get)
+    state.update(positions)
+    state.publish(live.live_root(Path(home)) / "test.bin")
