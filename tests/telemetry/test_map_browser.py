@@ -85,3 +85,36 @@ def test_a_vehicle_marker_moves_between_polls(
     row = page.locator("#live-table tbody tr", has_text="渝A30001")
     assert f"{DAZU[0] + 0.3:.5f}" in row.inner_text() and "55.0" in row.inner_text()
     assert "川A30002" not in page.locator("#live-table").inner_text()
+
+
+def test_track_playback_draws_and_plays_a_track(
+    transactional_db,
+    live_server,
+    page,  # noqa: F811
+    users,
+    world,
+    tmp_path,
+):
+    from django.test import override_settings
+
+    from guanjia.telemetry import wal
+
+    from .rules_fixtures import china, drive
+
+    a_car = car(world["A"], plate="渝A30003")
+    positions = drive(a_car.terminal_key, china(2026, 3, 4, 9, 0), 10, speed=50)
+    writer = wal.WalWriter(wal.wal_root(tmp_path), "gw")
+    writer.write(positions)
+    writer.close()
+    with override_settings(HOME=tmp_path):
+        log_in(page, live_server.url, "user_agency")
+        page.goto(
+            f"{live_server.url}/telemetry/track/?vehicle={a_car.pk}"
+            "&from=2026-03-04T08:00&to=2026-03-04T10:00"
+        )
+        page.wait_for_function("window.trackPlayback && window.trackPlayback.positions.length")
+        assert page.evaluate("window.trackPlayback.positions.length") == len(positions)
+        assert "21 个定位点" in page.locator("#track-status").inner_text()
+        page.locator("#track-play").click()
+        page.wait_for_function("window.trackPlayback.index >= 3")
+        assert "2026-03-04 09:0" in page.locator("#track-now").inner_text()
