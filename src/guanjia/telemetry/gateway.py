@@ -483,6 +483,11 @@ class Gateway:
 
             live.STATE.redis = redis.Redis.from_url(redis_url)
         pipeline.register("live", live.STATE)
+        live.STATE.serving = True
+        if redis_url:  # scaled out: rule workers consume the streams (streams.py)
+            from . import streams
+
+            await asyncio.to_thread(streams.install, redis_url, source=self.name)
         self.server = await loop.create_server(
             lambda: Connection(self), self.host, self.port, backlog=4096, reuse_address=True
         )
@@ -509,6 +514,8 @@ class Gateway:
         if self.wal is not None:
             self.wal.close()
         pipeline.unregister("live")
+        live.STATE.serving = False
+        pipeline.unregister("streams")
         self.write_status(state="stopped")
 
     def spawn(self, conn: Connection, coro) -> None:

@@ -62,6 +62,7 @@ class LiveState:
         self.meta: dict[str, tuple[int, int]] = {}
         self._mutex = threading.Lock()
         self.redis = None  # a redis.Redis client when scaled out
+        self.serving = False  # True in a running gateway: snapshot() reads this dict
 
     def __len__(self) -> int:
         return len(self.latest)
@@ -175,7 +176,7 @@ def _from_redis(url: str) -> np.ndarray:
 def current(home: Path | None = None) -> np.ndarray:
     """All latest records: this process's state when it has one (the gateway), else Redis
     when configured, else the gateways' snapshot files."""
-    if len(STATE):
+    if STATE.serving:
         return STATE.records()
     url = os.environ.get("GUANJIA_REDIS_URL")
     if url:
