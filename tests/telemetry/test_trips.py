@@ -125,3 +125,24 @@ def test_the_daily_command_stores_trips_once_and_raises_the_odometer(world):
     assert rows[0].distance_km == pytest.approx(20.0, abs=0.11)
     a_car.refresh_from_db()
     assert float(a_car.odometer_km) == pytest.approx(5056.7, abs=0.1)
+
+
+@pytest.mark.django_db
+def test_the_daily_command_reads_the_archive(world, tmp_path):
+    from django.test import override_settings
+
+    from guanjia.telemetry import wal
+
+    a_car = car(world["A"])
+    day = drive(a_car.terminal_key, china(2026, 3, 4, 9, 0), 30, speed=40, mileage0=700.0)
+    other_day = drive(a_car.terminal_key, china(2026, 3, 5, 9, 0), 30, speed=40, mileage0=720.0)
+    writer = wal.WalWriter(wal.wal_root(tmp_path), "gw")
+    writer.write(day + other_day)
+    writer.close()
+    with override_settings(HOME=tmp_path):
+        result = trips.run_day(china(2026, 3, 4, 0, 0).date())
+    assert result["positions"] == len(day) and result["trips"] == 1
+    (row,) = Trip.objects.filter(vehicle=a_car)
+    assert row.points == len(day) and row.distance_km == pytest.approx(20.0, abs=0.11)
+    a_car.refresh_from_db()
+    assert float(a_car.odometer_km) == pytest.approx(720.0, abs=0.1)

@@ -59,6 +59,7 @@ from .positions import CHINA, Position
 
 log = logging.getLogger(__name__)
 
+ORDER_GRACE_S = 1800  # jurisdiction and garage checks: an order ± 30 min covers
 MAX_TRACK = 720  # points kept as evidence per episode (decimated beyond)
 INTERVAL_CAP = 3600
 COVERING = ("approved", "assigned", "in_progress", "completed")
@@ -542,11 +543,9 @@ class Engine:
             elif v.garage is not None and prof.garage_on:
                 st.next_check = self._next_check(prof, t)
 
-            covered = None
             if speed >= prof.moving_kmh:
                 if prof.noorder_on and speed >= prof.noorder_min_speed_kmh:
-                    covered = v.covered(t, prof.noorder_order_grace_min * 60)
-                    if not covered:
+                    if not v.covered(t, prof.noorder_order_grace_min * 60):
                         alert(
                             key,
                             st,
@@ -593,9 +592,7 @@ class Engine:
                         prof.speed_quiet_gap_s,
                     )
             if prof.jur_on and v.jur is not None and not inside[v.jur][i]:
-                if not prof.jur_exempt_with_order or not (
-                    covered if covered is not None else v.covered(t, 1800)
-                ):
+                if not prof.jur_exempt_with_order or not v.covered(t, ORDER_GRACE_S):
                     alert(
                         key,
                         st,
@@ -656,7 +653,7 @@ class Engine:
         while check and check <= t:
             g_lat, g_lon, g_r = v.garage
             away = geo.haversine_km(st.lat, st.lon, g_lat, g_lon) * 1000.0
-            if away > g_r + prof.garage_tolerance_m and not v.covered(check, 1800):
+            if away > g_r + prof.garage_tolerance_m and not v.covered(check, ORDER_GRACE_S):
                 ep = self._alert(
                     key, st, R.GARAGE, check, st.lat, st.lon, st.speed, 0, prof.garage_quiet_gap_s
                 )

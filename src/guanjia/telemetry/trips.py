@@ -24,6 +24,7 @@ the register for that China-time day.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -217,9 +218,10 @@ def day_bounds(day: date) -> tuple[int, int]:
 # -- storing ---------------------------------------------------------------------------------
 
 
-def store(vehicle, segments: Sequence[TripSegment], orders: Sequence = ()) -> list:
+def store(vehicle, segments: Sequence[TripSegment], orders: Sequence = (), odometer=None) -> list:
     """Match and save a vehicle's trips (update_or_create on its start time), raise its
-    odometer to the highest mileage seen; returns the Trip rows."""
+    odometer to `odometer` (default: the highest mileage in the trips' tracks); returns the
+    Trip rows."""
     from django.db import transaction
 
     from guanjia.core.context import acting_as
@@ -248,25 +250,39 @@ def store(vehicle, segments: Sequence[TripSegment], orders: Sequence = ()) -> li
                 },
             )
             rows.append(trip)
-        odo = max(
-            (p.mileage_km for s in segments for p in s.track if p.mileage_km is not None),
-            default=None,
-        )
-        if odo is not None and Decimal(str(round(odo, 1))) > vehicle.odometer_km:
-            vehicle.odometer_km = Decimal(str(round(odo, 1)))
+        if odometer is None:
+            odometer = max(
+                (p.mileage_km for s in segments for p in s.track if p.mileage_km is not None),
+                default=None,
+            )
+        if odometer is not None and Decimal(str(round(odometer, 1))) > vehicle.odometer_km:
+            vehicle.odometer_km = Decimal(str(round(odometer, 1)))
             vehicle.save(update_fields=["odometer_km", "updated_at"])
     return rows
 
 
 def run_day(day: date, *, agency=None, params: TripParams | None = None) -> dict:
-    """Trips of every registered terminal (of `agency` and below) for one China-time day."""
+    """Trips of every registered terminal (of `agency` and below) for one China-time day:
+    the day's positions in columns (batch.day_columns: one DuckDB query over the archive and
+    the write-ahead segments; or the source set by `set_source`), cut by batch.segment (the
+    same cuts as `segment`), matched and stored per vehicle."""
+    import numpy as np
+
     from guanjia.core.scope import subtree_q
     from guanjia.vehicles.models import TripRequest, Vehicle
+
+    from . import batch
 
     start, end = day_bounds(day)
     vehicles = Vehicle.objects.exclude(terminal_key="")
     if agency is not None:
         vehicles = vehicles.filter(subtree_q("agency", agency))
+    by_key = {v.terminal_key: v for v in vehicles}
+    if _source is not None:
+        positions = [p for key in by_key for p in _source(key, start, end)]
+        cols = batch.Columns.from_positions(positions)
+    else:
+        cols = batch.day_columns(start, end)
     lo = datetime.fromtimestamp(start - 86400, UTC)
     hi = datetime.fromtimestamp(end + 86400, UTC)
     orders_by_vehicle: dict[int, list] = {}
@@ -277,19 +293,43 @@ def run_day(day: date, *, agency=None, params: TripParams | None = None) -> dict
         end_at__gt=lo,
     ):
         orders_by_vehicle.setdefault(o.vehicle_id, []).append(o)
+    segs: dict[str, list[TripSegment]] = {}
+    for r in batch.segment(cols, params):
+        f, la = r["first"], r["last"]
+        segs.setdefault(r["terminal"], []).append(
+            TripSegment(
+                terminal=r["terminal"],
+                start=r["start"],
+                end=r["end"],
+                start_lat=float(cols.lat[f]),
+                start_lon=float(cols.lon[f]),
+                end_lat=float(cols.lat[la]),
+                end_lon=float(cols.lon[la]),
+                gps_km=r["gps_km"],
+                mileage_km=r["mileage_km"],
+                max_speed_kmh=r["max_speed_kmh"],
+                points=r["points"],
+            )
+        )
     totals = {"day": day.isoformat(), "vehicles": 0, "positions": 0, "trips": 0, "matched": 0}
     distance = 0.0
-    for vehicle in vehicles.iterator(chunk_size=2000):
-        positions = positions_between(vehicle.terminal_key, start, end)
-        if not positions:
+    bounds = []
+    if len(cols):
+        bounds = np.flatnonzero(np.r_[True, cols.code[1:] != cols.code[:-1], True]).tolist()
+    for lo_i, hi_i in itertools.pairwise(bounds):
+        key = cols.keys[int(cols.code[lo_i])]
+        vehicle = by_key.get(key)
+        if vehicle is None:
             continue
         totals["vehicles"] += 1
-        totals["positions"] += len(positions)
-        segments = segment(positions, params)
-        rows = store(vehicle, segments, orders_by_vehicle.get(vehicle.pk, ()))
+        totals["positions"] += int(hi_i - lo_i)
+        mil = cols.mileage[lo_i:hi_i]
+        odometer = float(np.nanmax(mil)) if not np.isnan(mil).all() else None
+        mine = segs.get(key, [])
+        rows = store(vehicle, mine, orders_by_vehicle.get(vehicle.pk, ()), odometer)
         totals["trips"] += len(rows)
         totals["matched"] += sum(1 for r in rows if r.order_id)
-        distance += sum(s.distance_km for s in segments)
+        distance += sum(s.distance_km for s in mine)
     totals["distance_km"] = round(distance, 1)
     return totals
 

@@ -1,8 +1,9 @@
 """`guanjia telemetry rules --date 2026-03-04 [--json]`: re-run the misuse rules over one
-China-time day of positions from the archive (and the write-ahead segments), terminal by
-terminal in GNSS-time order — back-filled blind-area points included, which the streaming
-engine skips when they arrive late. Cases already opened for an episode are not opened again
-(same dedup key); prints what was opened and the engine's counters."""
+China-time day of positions from the archive (and the write-ahead segments) with the
+columnar evaluator (batch.py) — back-filled blind-area points included, which the streaming
+engine skips when they arrive late. The same episodes get the same dedup keys as the
+streaming engine's, so nothing is opened twice; prints
+{"day", "positions", "episodes", "opened", "by_rule"}."""
 
 from datetime import date
 
@@ -13,26 +14,20 @@ def add_arguments(parser):
     parser.add_argument("--date", required=True, help="日期（YYYY-MM-DD，北京时间）")
 
 
-def _positions(start: int, end: int):
-    from .. import archive
-    from ..positions import Position
-
-    con = archive.connect(start, end)
-    try:
-        cols = ", ".join(archive.COLUMNS)
-        cur = con.execute(f"SELECT {cols} FROM positions ORDER BY terminal, time")
-        while rows := cur.fetchmany(20000):
-            yield from (Position(*r) for r in rows)
-    finally:
-        con.close()
-
-
 def run(options) -> dict:
-    from .. import rules, trips
+    from .. import batch, trips
 
     try:
         day = date.fromisoformat(options["date"])
     except ValueError:
         raise ValueError(f"日期格式应为 YYYY-MM-DD：{options['date']}") from None
     start, end = trips.day_bounds(day)
-    return rules.run_day(day, _positions(start, end))
+    return {"day": day.isoformat(), **batch.run_rules(batch.day_columns(start, end))}
+
+
+def render(result: dict) -> str:
+    rules = "，".join(f"{k} {v}" for k, v in sorted(result["by_rule"].items())) or "无"
+    return (
+        f"{result['day']}：{result['positions']} 个定位点，{result['episodes']} 段违规"
+        f"（{rules}），新立案 {result['opened']} 条"
+    )
