@@ -73,3 +73,16 @@ def test_decoding_the_echarts_compressed_form():
     ring = out["features"][0]["geometry"]["coordinates"][0]
     assert ring == [[104.0, 30.0], [104.5, 30.0], [104.5, 30.5], [104.0, 30.5]]
     assert out["features"][0]["properties"] == {"name": "方块"}
+
+
+def test_the_raster_answers_exactly_as_shapely():
+    import shapely
+
+    rng = np.random.default_rng(5)
+    lats = rng.uniform(25.5, 34.5, 300_000)
+    lons = rng.uniform(97.0, 110.5, 300_000)
+    for code in ("510000", "500000"):
+        g = geo.province_geometry(code)
+        fast = geo.contains_many(g, lats, lons)  # many points: through the raster
+        assert (fast == shapely.intersects_xy(g, lons, lats)).all()
+        assert 0.02 < fast.mean() < 0.6

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from guanjia.telemetry import batch, trips
-from guanjia.telemetry.models import Geofence
+from guanjia.telemetry.models import Geofence, RuleSetting
 from guanjia.telemetry.rules import Directory, Engine
 from guanjia.telemetry.trips import TripParams
 
@@ -41,6 +41,9 @@ def test_batch_and_streaming_find_the_same_cases(world):
         radius_m=400,
     )  # fmt: skip
     cars = [car(a, garage=home) for _ in range(4)] + [car(b) for _ in range(2)]
+    RuleSetting.objects.create(  # A's own numbers: profiles differ between the agencies
+        rule="tm_speeding", agency=a, params={"limit_kmh": 110, "min_duration_s": 30}, source="A"
+    )
     order(cars[1], china(2026, 10, 1, 8, 0), china(2026, 10, 1, 12, 0))
     order(cars[2], china(2026, 10, 2, 9, 0), china(2026, 10, 2, 10, 0))
     k = [c.terminal_key for c in cars]

@@ -71,14 +71,74 @@ def geometry(geojson: dict):
     return geom
 
 
+RASTER_CELL_DEG = 0.02  # ~2 km: a province has ~250,000 cells, built once in ~0.1 s
+RASTER_MIN_POINTS = 20_000  # below this, testing the points directly is as fast
+_rasters: dict[int, tuple] = {}
+
+
+class Raster:
+    """A grid over a geometry's bounds whose cells are known to lie wholly inside (1),
+    wholly outside (0) or across the boundary (2); only points in boundary cells are
+    tested exactly. Same answers as shapely, a few per cent of the work for a province."""
+
+    def __init__(self, geom, cell: float = RASTER_CELL_DEG):
+        import shapely
+
+        self.geom, self.cell = geom, cell
+        x0, y0, x1, y1 = geom.bounds
+        self.x0, self.y0 = x0, y0
+        self.nx = max(1, int(np.ceil((x1 - x0) / cell)))
+        self.ny = max(1, int(np.ceil((y1 - y0) / cell)))
+        # boundary cells: every cell within one cell of a vertex of the densified rings
+        # (vertices at most half a cell apart, so no crossed cell is missed)
+        pts = shapely.get_coordinates(shapely.segmentize(geom, cell / 2))
+        edge = np.zeros((self.nx + 2, self.ny + 2), dtype=bool)
+        bx = np.floor((pts[:, 0] - x0) / cell).astype(np.int64) + 1
+        by = np.floor((pts[:, 1] - y0) / cell).astype(np.int64) + 1
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                edge[np.clip(bx + dx, 0, self.nx + 1), np.clip(by + dy, 0, self.ny + 1)] = True
+        edge = edge[1:-1, 1:-1]
+        # the other cells are wholly on one side: their centre says which
+        cx = x0 + (np.arange(self.nx) + 0.5) * cell
+        cy = y0 + (np.arange(self.ny) + 0.5) * cell
+        gx, gy = np.meshgrid(cx, cy, indexing="ij")
+        centre_in = shapely.intersects_xy(geom, gx.ravel(), gy.ravel()).reshape(edge.shape)
+        self.state = np.where(edge, 2, np.where(centre_in, 1, 0)).astype(np.int8).ravel()
+
+    def contains_many(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+        import shapely
+
+        ix = np.floor((lons - self.x0) / self.cell).astype(np.int64)
+        iy = np.floor((lats - self.y0) / self.cell).astype(np.int64)
+        in_grid = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
+        state = np.zeros(lats.size, dtype=np.int8)
+        state[in_grid] = self.state[ix[in_grid] * self.ny + iy[in_grid]]
+        out = state == 1
+        edge = np.flatnonzero(state == 2)
+        if edge.size:
+            out[edge] = shapely.intersects_xy(self.geom, lons[edge], lats[edge])
+        return out
+
+
+def raster(geom) -> Raster:
+    hit = _rasters.get(id(geom))
+    if hit is None or hit[0] is not geom:
+        hit = _rasters[id(geom)] = (geom, Raster(geom))
+    return hit[1]
+
+
 def contains_many(geom, lats, lons) -> np.ndarray:
-    """Which of the points (arrays of lat, lon) lie inside `geom` (boundary counts as in)."""
+    """Which of the points (arrays of lat, lon) lie inside `geom` (boundary counts as in).
+    Many points at once go through the geometry's Raster (built on first use, kept)."""
     import shapely
 
     lons = np.asarray(lons, dtype=float)
     lats = np.asarray(lats, dtype=float)
     if lons.size == 0:
         return np.zeros(0, dtype=bool)
+    if lons.size >= RASTER_MIN_POINTS:
+        return raster(geom).contains_many(lats, lons)
     return shapely.intersects_xy(geom, lons, lats)
 
 
