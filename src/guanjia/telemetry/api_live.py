@@ -7,7 +7,6 @@ of `cell` degrees (default 0.25°, about 25 km — the province view) with the c
 how many are moving, so the page never draws 96,000 markers; zooming in narrows the box
 and brings the points back. Coordinates are WGS-84 as reported (see geo.py)."""
 
-
 import time
 
 from django.shortcuts import get_object_or_404

@@ -3,7 +3,6 @@
 only a holder of telemetry.change through a role of data scope "all" (or a superuser)
 changes them — they apply to every agency."""
 
-
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate

@@ -2,7 +2,6 @@
 `guanjia telemetry trips`, with the dispatch order each was matched to. Only trips of
 vehicles in the caller's telemetry scope (Trip.objects.restrict)."""
 
-
 import datetime as dt
 
 from django.shortcuts import get_object_or_404

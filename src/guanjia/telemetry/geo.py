@@ -72,7 +72,7 @@ def geometry(geojson: dict):
 
 
 RASTER_CELL_DEG = 0.02  # ~2 km: a province has ~250,000 cells, built once in ~0.1 s
-RASTER_MIN_POINTS = 20_000  # below this, testing the points directly is as fast
+RASTER_MIN_POINTS = 5_000  # below this, testing the points directly is as fast
 _rasters: dict[int, tuple] = {}
 
 
