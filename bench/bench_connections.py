@@ -29,6 +29,7 @@ import math
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 FIRST = 13800000000
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux
 
 
 def raise_nofile() -> int:
@@ -172,16 +174,20 @@ def client(port: int, source: str, first: int, n: int, auth: bool) -> None:
             nonlocal failed
             async with gate:
                 for attempt in range(10):
+                    sock = socket.socket()
                     try:
+                        # The port is picked at connect(), not by a search at bind().
+                        sock.setsockopt(socket.SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+                        sock.bind((source, 0))
+                        sock.setblocking(False)
+                        await loop.sock_connect(sock, ("127.0.0.1", port))
                         _t, proto = await loop.create_connection(
-                            lambda: Terminal(f"{FIRST + i:012d}"),
-                            "127.0.0.1",
-                            port,
-                            local_addr=(source, 0),
+                            lambda: Terminal(f"{FIRST + i:012d}"), sock=sock
                         )
                         await asyncio.wait_for(proto.done, 60)
                         return
                     except (OSError, TimeoutError):
+                        sock.close()
                         await asyncio.sleep(0.2 * (attempt + 1))
                 failed += 1
 
@@ -258,8 +264,6 @@ def run(kind: str, total: int, per: int, home: str) -> dict:
 
 
 def _free(port: int) -> int:
-    import socket
-
     while True:
         with socket.socket() as s:
             try:

@@ -126,7 +126,16 @@ def serve_gateway(port: int, home: str, connections: int) -> None:
         host="127.0.0.1", port=port, home=home, registry=OpenRegistry(), limits=lim
     )
     pipeline.register("rules", rules)
+    profile = os.environ.get("GUANJIA_BENCH_PROFILE")  # a file: cProfile of the event loop
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     gateway.serve(gw, ready=lambda g: print("ready", flush=True))
+    if profile:
+        prof.disable()
+        prof.dump_stats(profile)
     status = gw.status()
     print(
         json.dumps(
