@@ -278,3 +278,81 @@ def test_two_gateways_two_workers_each_position_once_in_order_and_handover(
             except subprocess.TimeoutExpired:
                 p.kill()
         client.close()
+
+
+# -- the pieces, in one process against the same real redis-server --------------------------
+
+
+def pos(key, t, mileage=12.5):
+    from guanjia.telemetry.positions import Position
+
+    return Position(key, t, 30.5, 104.1, 50.0, 90, 500, 0, 3, mileage, None, 1.5)
+
+
+def test_publisher_partitions_by_terminal_and_round_trips(redis_url, monkeypatch):
+    import redis
+
+    monkeypatch.setenv("GUANJIA_STREAM_PARTITIONS", "3")
+    client = redis.Redis.from_url(redis_url)
+    pub = streams.Publisher(client, source="gw-test")
+    batch = [pos(str(1000 + k % 10), T0 + k, None if k % 4 == 0 else k / 10) for k in range(50)]
+    pub(batch)
+    got = []
+    for i in range(3):
+        for _id, fields in client.xrange(streams.stream_key(i)):
+            part = streams.decode(fields[b"p"])
+            assert {streams.partition(p.terminal, 3) for p in part} == {i}
+            assert fields[b"s"] == b"gw-test" and int(fields[b"n"]) == len(part)
+            got += part
+    assert sorted(got) == sorted(batch)  # every field, mileage None kept as None
+    client.close()
+
+
+def test_workers_share_partitions_hand_back_and_take_over_pending(redis_url, monkeypatch):
+    import redis
+
+    monkeypatch.setenv("GUANJIA_STREAM_PARTITIONS", "4")
+    client = redis.Redis.from_url(redis_url)
+    handled: dict[str, list] = {"w1": [], "w2": []}
+    w1 = streams.Worker(client, name="w1", lease_s=30, deliver=handled["w1"].extend)
+    w2 = streams.Worker(client, name="w2", lease_s=30, deliver=handled["w2"].extend)
+    w1.balance()
+    assert w1.owned == {0, 1, 2, 3}
+    w2.balance()  # its share is 2, but all are leased: it waits …
+    assert w2.owned == set()
+    w1.balance()  # … until w1 hands back what is beyond its share
+    w2.balance()
+    assert len(w1.owned) == len(w2.owned) == 2 and not w1.owned & w2.owned
+
+    pub = streams.Publisher(client)
+    keys = [str(2000 + k) for k in range(40)]
+    pub([pos(k, T0) for k in keys])
+    pub([pos(k, T0 + 30) for k in keys])
+    w1.step()
+    w2.step()
+    assert {p.terminal for p in handled["w1"]} == {
+        k for k in keys if streams.partition(k, 4) in w1.owned
+    }
+    assert len(handled["w1"]) + len(handled["w2"]) == 80
+
+    # w1 reads the next batch and dies before acknowledging it (its leases run out).
+    pub([pos(k, T0 + 60) for k in keys])
+    streams_of_w1 = {streams.stream_key(i): ">" for i in w1.owned}
+    read = client.xreadgroup(streams.GROUP, "w1", streams_of_w1, count=10)
+    lost = sum(len(entries) for _k, entries in read)
+    assert lost > 0
+    for i in w1.owned:
+        client.delete(streams.lease_key(i))
+    client.zrem(streams.WORKERS_KEY, "w1")
+    before = len(handled["w2"])
+    w2.balance()
+    assert w2.owned == {0, 1, 2, 3} and w2.stats["claimed"] == lost
+    while w2.step():
+        pass
+    assert len(handled["w2"]) - before == 40  # w1's part (claimed) and w2's own
+    assert sorted(p.time for p in handled["w2"] if p.time == T0 + 60) == [T0 + 60] * 40
+    for i in range(4):
+        assert client.xpending(streams.stream_key(i), streams.GROUP)["pending"] == 0
+    w2.release_all()
+    assert all(client.get(streams.lease_key(i)) is None for i in range(4))
+    client.close()

@@ -256,7 +256,8 @@ class Worker:
             if cname != self.name and not c["pending"]:
                 self.client.xgroup_delconsumer(key, GROUP, cname)
         self.owned.add(i)
-        self.backlog.add(i)  # our own pending entries (the claimed ones) come first
+        if claimed:  # (a previous incarnation's under the same name included)
+            self.backlog.add(i)  # our pending entries — the claimed ones — come first
         self.stats["acquired"] += 1
         self.stats["claimed"] += claimed
         if claimed:
