@@ -162,6 +162,14 @@ class Supervisor:
                 str(self.opts["gateway_port"]),
             ],
         )
+        if os.environ.get("GUANJIA_REDIS_URL"):
+            # Scaled out, the gateway only publishes to Redis Streams; the rules run in a
+            # worker that consumes them (more can run on other machines).
+            self.children["rules"] = subprocess.Popen(
+                stdout=gateway_log,
+                stderr=subprocess.STDOUT,
+                args=[python, "-m", "guanjia.cli", "telemetry", "worker"],
+            )
         self.command.stdout.write(
             self.command.style.SUCCESS(
                 f"管家 Guanjia 已启动：http://{host}:{port}/ （/healthz 健康检查，/api/v1/docs）"
