@@ -53,7 +53,6 @@ from .jt808 import (
     HEARTBEAT,
     LOCATION,
     LOCATION_BATCH,
-    PLATFORM_RESPONSE,
     REGISTER,
     REGISTER_RESPONSE,
     RESULT_FAILURE,
@@ -63,13 +62,15 @@ from .jt808 import (
     FrameError,
     FrameSplitter,
     FrameTooLarge,
-    GeneralResponse,
+    GeneralResponder,
+    Location,
     Reassembler,
     RegisterResponse,
     checksum,
     decode_frame,
     encode_message,
     positions_of,
+    to_position,
 )
 from .limits import Limits
 from .registry import REG_OK, Registry
@@ -122,6 +123,7 @@ class Connection(asyncio.Protocol):
         "partial_since",
         "parts",
         "piece_serials",
+        "responder",
         "serial",
         "splitter",
         "token_time",
@@ -148,6 +150,7 @@ class Connection(asyncio.Protocol):
         self.backlog: list[bytes] = []
         self.piece_serials: dict[tuple[int, int], list[int]] = {}
         self.extra_acks: list[tuple[int, int]] | None = None
+        self.responder: GeneralResponder | None = None  # 0x8001 encoder of the terminal
         self.closed = False
 
     # -- transport events ------------------------------------------------------------------
@@ -231,7 +234,7 @@ class Connection(asyncio.Protocol):
                 counters["bad_check"] += 1
                 continue
             try:
-                msg = decode_frame(payload)
+                msg = decode_frame(payload, check=False)  # the check code is verified above
                 if msg.packages is not None:
                     msg = self._piece(msg)
                     if msg is None:
@@ -272,7 +275,11 @@ class Connection(asyncio.Protocol):
         extra, self.extra_acks = self.extra_acks, None
         if self.authenticated and key == self.key:
             if mid == LOCATION or mid == LOCATION_BATCH:
-                positions = positions_of(msg, time.time())
+                body = msg.body
+                if type(body) is Location:
+                    positions = [to_position(key, body, time.time())]
+                else:
+                    positions = positions_of(msg, time.time())
                 acks = [self.general(msg, RESULT_OK)]
                 if extra:
                     acks += [self.general_for(msg, s, m, RESULT_OK) for s, m in extra]
@@ -315,13 +322,11 @@ class Connection(asyncio.Protocol):
         return self.general_for(msg, msg.serial, msg.msg_id, result)
 
     def general_for(self, msg, serial: int, msg_id: int, result: int) -> bytes:
-        return encode_message(
-            PLATFORM_RESPONSE,
-            msg.terminal,
-            self.next_serial(),
-            GeneralResponse(serial, msg_id, result),
-            version=msg.version,
-        )
+        r = self.responder
+        if r is None or r.terminal != msg.terminal or r.version != msg.version:
+            r = self.responder = GeneralResponder(msg.terminal, msg.version)
+        self.serial = s = (self.serial + 1) & 0xFFFF
+        return r(s, serial, msg_id, result)
 
     def send(self, data: bytes) -> None:
         t = self.transport
@@ -577,11 +582,19 @@ class Gateway:
         self.counters["commits"] += 1
         self.counters["stored"] += len(batch)
         n = 0
+        # one write per connection and commit (a connection staging several reports in
+        # one commit gets its acks joined, in order)
+        pending: dict[Connection, list[bytes]] = {}
         for conn, datas in acks:
             if not conn.closed:
-                for data in datas:
-                    conn.send(data)
+                got = pending.get(conn)
+                if got is None:
+                    pending[conn] = datas
+                else:
+                    got += datas
                 n += len(datas)
+        for conn, datas in pending.items():
+            conn.send(datas[0] if len(datas) == 1 else b"".join(datas))
         self.counters["acks"] += n
         spent = time.perf_counter() - t0
         if len(self.commit_seconds) < 10000:

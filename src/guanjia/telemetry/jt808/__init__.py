@@ -59,10 +59,12 @@ from .bodies import (
     epoch_to_bcd_time,
 )
 from .codec import (
+    GeneralResponder,
     Message,
     decode_frame,
     decode_wire,
     encode,
+    encode_general_response,
     encode_message,
     encode_payload,
     split_message,
@@ -151,6 +153,7 @@ __all__ = [
     "FrameError",
     "FrameSplitter",
     "FrameTooLarge",
+    "GeneralResponder",
     "GeneralResponse",
     "Location",
     "LocationBatch",
@@ -163,6 +166,7 @@ __all__ = [
     "decode_frame",
     "decode_wire",
     "encode",
+    "encode_general_response",
     "encode_message",
     "encode_payload",
     "epoch_to_bcd_time",

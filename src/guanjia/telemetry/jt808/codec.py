@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from .bodies import decode_body, encode_body
+from .bodies import PLATFORM_RESPONSE, decode_body, encode_body
 from .framing import FrameError, checksum, escape, unescape
 
 _HDR = struct.Struct(">HH")
@@ -77,18 +77,19 @@ def _parse_header(p: bytes, props: int, v2019: bool) -> tuple[int, int | None, s
     return hlen, version, term.hex(), serial, packages
 
 
-def decode_frame(payload: bytes, *, strict: bool = True) -> Message:
+def decode_frame(payload: bytes, *, strict: bool = True, check: bool = True) -> Message:
     """Decode one **unescaped** frame (header, body, check code; no 0x7e) — what
     `FrameSplitter.feed` returns. Raises FrameError on anything malformed and nothing else.
 
     With ``strict=False`` a wrong check code or a body length that disagrees with the
     header (both seen in real devices, F16) are tolerated: the body is then whatever lies
-    between the header and the check byte.
+    between the header and the check byte. ``check=False`` skips the check code only (the
+    caller has verified it already).
     """
     n = len(payload)
     if n < 13:
         raise FrameError(f"frame of {n} bytes is shorter than a header")
-    if strict and checksum(payload[:-1]) != payload[-1]:
+    if strict and check and checksum(payload[:-1]) != payload[-1]:
         raise FrameError("bad check code")
     msg_id, props = _HDR.unpack_from(payload, 0)
     blen = props & BODY_MAX
@@ -219,3 +220,55 @@ def split_message(
         )
         for k, piece in enumerate(pieces)
     ]
+
+
+_ACK_VAR = struct.Struct(">HHHBB")
+_ESC_B = b"\x7d"
+_FLAG_B = b"\x7e"
+
+
+class GeneralResponder:
+    """Fast wire bytes of 0x8001 platform general responses to one terminal: byte for byte
+    what ``encode_message(PLATFORM_RESPONSE, terminal, serial, GeneralResponse(ack_serial,
+    ack_id, result), version=version)`` gives.
+
+    The header up to the serial (message id, body properties, version, BCD terminal) is
+    constant per terminal and edition: it is escaped once and its XOR check precomputed
+    here; each call packs only the 8 variable bytes (serial, acknowledged serial and id,
+    result, check code) and escapes them only when they hold a 0x7d or 0x7e.
+    """
+
+    __slots__ = ("_head", "_xor", "terminal", "version")
+
+    def __init__(self, terminal: str, version: int | None = None) -> None:
+        self.terminal = terminal
+        self.version = version
+        if version is not None:
+            const = struct.pack(">HHB", PLATFORM_RESPONSE, 5 | FLAG_VERSION, version)
+            const += _terminal_bcd(terminal, 10)
+        else:
+            const = _HDR.pack(PLATFORM_RESPONSE, 5) + _terminal_bcd(terminal, 6)
+        self._head = b"\x7e" + escape(const)
+        self._xor = checksum(const)
+
+    def __call__(self, serial: int, ack_serial: int, ack_id: int, result: int) -> bytes:
+        x = serial ^ ack_serial ^ ack_id
+        var = _ACK_VAR.pack(
+            serial, ack_serial, ack_id, result, self._xor ^ (x >> 8) ^ (x & 0xFF) ^ result
+        )
+        if _ESC_B in var or _FLAG_B in var:
+            var = escape(var)
+        return self._head + var + b"\x7e"
+
+
+def encode_general_response(
+    terminal: str,
+    serial: int,
+    ack_serial: int,
+    ack_id: int,
+    result: int = 0,
+    *,
+    version: int | None = None,
+) -> bytes:
+    """One 0x8001 (see `GeneralResponder`; keep a responder per connection in hot paths)."""
+    return GeneralResponder(terminal, version)(serial, ack_serial, ack_id, result)
