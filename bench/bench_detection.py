@@ -18,9 +18,9 @@ streaming = positions acknowledged by the gateway (decode, durable ack, live sta
 case writes) per wall second of the simulation — paced by `speedup`, so a floor, not a
 ceiling (the simulator's own process keeps pace up to about 2400 × 200 terminals here;
 `sim_wall_s` against `paced_wall_s` shows whether it did); the gateway's frame limiter is
-opened up as in the test; batch = points per second of batch.evaluate; plus the streaming Engine alone over
-the same positions in this process (its capacity, without the network). Prints the tables
-and one line of JSON.
+opened up as in the test; batch = points per second of batch.evaluate; plus the streaming
+Engine alone over the same positions in this process (its capacity, without the network).
+Prints the tables and one line of JSON.
 """
 
 from __future__ import annotations
