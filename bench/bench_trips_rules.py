@@ -6,7 +6,10 @@ per-position loop, and `trips.segment` per terminal) over the same points.
     .venv/bin/python bench/bench_trips_rules.py [--vehicles 10000] [--baseline-vehicles 500]
 
 The day is written untimed in the archive's layout by bench_batch.write_day (zstd Parquet,
-the same synthetic fleet as bench_rules.py / bench_batch.py). Timed:
+the same synthetic fleet as bench_rules.py / bench_batch.py, one file per hour). With
+`--layout compacted` (the default) each file is then rewritten as archive.compact writes
+it: sorted by terminal then time, 65,536-row groups; `--layout time-major` keeps
+write_day's files in time then terminal order (every file must then be re-sorted). Timed:
 
 - columnar: `batch.day_columns` (read Parquet, sort, dedupe), `batch.evaluate` (every rule),
   `batch.segment` (trips), over the whole day;
@@ -39,6 +42,7 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=24)
     parser.add_argument("--interval", type=int, default=30)
     parser.add_argument("--baseline-vehicles", type=int, default=500)
+    parser.add_argument("--layout", choices=["compacted", "time-major"], default="compacted")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="guanjia-bench-"))
     os.environ["GUANJIA_HOME"] = str(home)
@@ -60,6 +64,14 @@ def main() -> None:
     end = day0 + int(args.hours * 3600)
     d, homes = build_directory(args.vehicles, day0)
     write_day(home, args.vehicles, args.hours, args.interval, day0, homes)
+    if args.layout == "compacted":
+        import pyarrow.parquet as pq
+
+        from guanjia.telemetry import archive
+
+        for f in archive.parquet_files(archive.archive_root(home)):
+            table = pq.read_table(f).sort_by([("terminal", "ascending"), ("time", "ascending")])
+            pq.write_table(table, f, row_group_size=65536, compression="zstd")
 
     t0 = time.perf_counter()
     cols = batch.day_columns(day0, end, home=home)
@@ -123,6 +135,7 @@ def main() -> None:
             {
                 "points": n,
                 "fleet": f"{args.vehicles} vehicles x {args.hours:g} h at {args.interval} s",
+                "layout": args.layout,
                 "read_s": round(t_read, 1),
                 "read_points_per_s": round(n / t_read),
                 "rules_s": round(t_rules, 1),
