@@ -1,52 +1,10 @@
-"""`guanjia vehicles <subcommand> … [--json]`.
+"""`guanjia vehicles <subcommand> … [--json]`: the modules of guanjia.vehicles.cli (see
+guanjia.core.subcommands for the module contract)."""
 
-Each subcommand is a module `guanjia.vehicles.cli.<name>` (a trailing underscore is dropped,
-so `import_` is `import`) with `SUMMARY`, `add_arguments(parser)` and `run(options) -> dict`,
-and optionally `render(result) -> str`; this command finds them, dispatches and prints. A
-result with `"failed": true` ends with a non-zero exit status after printing.
-"""
-
-import importlib
-import json
-import pkgutil
-
-from django.core.management.base import BaseCommand, CommandError
-
-from guanjia.core.context import acting_as
+from guanjia.core.subcommands import PackageCommand
 from guanjia.vehicles import cli
 
 
-def subcommands() -> dict[str, str]:
-    return {
-        info.name.rstrip("_"): f"{cli.__name__}.{info.name}"
-        for info in pkgutil.iter_modules(cli.__path__)
-        if not info.name.startswith("_")
-    }
-
-
-class Command(BaseCommand):
+class Command(PackageCommand):
     help = "公务用车：车辆登记导入、列表、配备审计、派车与运维"
-
-    def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="subcommand", required=True)
-        for name, module_name in sorted(subcommands().items()):
-            module = importlib.import_module(module_name)
-            p = sub.add_parser(name, help=module.SUMMARY, description=module.SUMMARY)
-            module.add_arguments(p)
-            p.add_argument("--json", action="store_true", help="输出一个 JSON 文档")
-
-    def handle(self, *args, subcommand, **options):
-        module = importlib.import_module(subcommands()[subcommand])
-        with acting_as(source="cli"):
-            try:
-                result = module.run(options)
-            except (ValueError, LookupError) as e:
-                raise CommandError(str(e)) from None
-        if options["json"]:
-            self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
-        elif hasattr(module, "render"):
-            self.stdout.write(module.render(result))
-        else:
-            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=1, default=str))
-        if result.get("failed"):
-            raise CommandError(result.get("message", "操作失败"))
+    cli_package = cli
