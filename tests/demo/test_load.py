@@ -62,7 +62,18 @@ def test_other_seed_keeps_the_68_but_varies_the_rest():
 
 def test_sizes_override_gives_a_lighter_province_world():
     result = load_demo_world(
-        "province", seed=3, sizes={"served_agencies": 2, "bureau_users": 1, "agency_users": 1}
+        "province",
+        seed=3,
+        sizes={
+            "served_agencies": 2,
+            "bureau_users": 1,
+            "agency_users": 1,
+            # the other parts' province sizes (96,000 cars …) are not what this test is about
+            "sample_standards": 12,
+            "vehicles_cq": 60,
+            "vehicles_sc": 120,
+            "trips": 40,
+        },
     )
     counts = result["counts"]
     # 68 bureaus + 3 other units of the Chongqing bureau + 2 served by each of 67 bureaus
