@@ -30,6 +30,20 @@ def paused():
         _paused.reset(token)
 
 
+@contextmanager
+def installing(audited: bool = False):
+    """Writes that are part of installing the platform (reference data loaded after
+    `migrate`): done as the system and, unless `audited`, leaving no audit records."""
+    from .context import acting_as
+
+    with acting_as(source="system"):
+        if audited:
+            yield
+        else:
+            with paused():
+                yield
+
+
 def fingerprint(value) -> str | None:
     """A short digest that shows a secret changed without revealing it."""
     return hashlib.sha256(str(value).encode()).hexdigest()[:12] if value else None

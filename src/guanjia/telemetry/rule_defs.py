@@ -14,7 +14,6 @@ case lists and pages name it and show its source.
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guanjia.core.context import acting_as
 from guanjia.vehicles import cases
 
 DATA = Path(__file__).resolve().parent / "data" / "rules.json"
@@ -129,7 +127,7 @@ def load_defaults(overwrite: bool = False, audited: bool = False) -> int:
     from .models import RuleSetting
 
     written = 0
-    with acting_as(source="system"), nullcontext() if audited else audit.paused():
+    with audit.installing(audited):
         for row in default_rows():
             row = dict(row)
             rule = row.pop("rule")

@@ -9,13 +9,11 @@ has edited in the database is kept (only missing keys are added) unless `overwri
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from pathlib import Path
 
 from django.db import transaction
 
 from guanjia.core import audit
-from guanjia.core.context import acting_as
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -37,7 +35,7 @@ def load_reference_data(overwrite: bool = False, audited: bool = False) -> dict[
     from .models import ConfigurationStandard, Threshold
 
     added = {"configuration_standards": 0, "thresholds": 0}
-    with acting_as(source="system"), nullcontext() if audited else audit.paused():
+    with audit.installing(audited):
         for row in _rows("configuration_standards.json"):
             row = dict(row)
             region = row.pop("region", None)
