@@ -6,6 +6,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
+from guanjia.canteens.api import router as canteens_router
 from guanjia.core.api import router as core_router
 from guanjia.core.services import user_for_token
 from guanjia.standards.api import router as standards_router
@@ -34,6 +35,7 @@ api = NinjaAPI(
 api.add_router("/", core_router)
 api.add_router("/standards", standards_router)
 api.add_router("/vehicles", vehicles_router)
+api.add_router("/canteens", canteens_router)
 api.add_router("/telemetry", telemetry_router)
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "guanjia.standards",
     "guanjia.vehicles",
     "guanjia.telemetry",
+    "guanjia.canteens",
     "guanjia.web",
     "guanjia.demo",
 ]

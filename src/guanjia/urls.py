@@ -25,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("standards/", include("guanjia.standards.urls")),
     path("vehicles/", include("guanjia.vehicles.urls")),
+    path("canteens/", include("guanjia.canteens.urls")),
     path("telemetry/", include("guanjia.telemetry.urls")),
     path("", include("guanjia.web.urls")),
 ]

@@ -11,3 +11,6 @@ class CoreConfig(AppConfig):
         from . import audit, indicators  # noqa: F401  (indicators register on import)
 
         audit.connect()
+        from . import calendar
+
+        calendar.connect()

@@ -357,3 +357,34 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CalendarDay(ScopedModel, ChangeLogged):
+    """An entry of the editable calendar table: a day declared a workday or a day off.
+
+    chinese-calendar knows the State Council's holiday arrangements (放假安排, with the
+    adjusted working days, 调休) only up to the last year it was released for; each year's
+    notice appears around November. An administrator keys the new arrangements here the day
+    they are published, and an entry here also wins over the package (a local closure, a
+    correction)."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("工作日"))
+    name = models.CharField(
+        _("名称"), max_length=64, blank=True, help_text=_("如 春节、国庆节调休")
+    )
+    source = models.CharField(
+        _("依据"), max_length=255, blank=True, help_text=_("如 国办发明电〔2026〕X号")
+    )
+
+    scope_domain = "system"
+    scope_agency_field = None  # the calendar is the platform's, not an agency's
+
+    class Meta:
+        verbose_name = _("节假日调整")
+        verbose_name_plural = _("节假日调整")
+        ordering = ["date"]
+
+    def __str__(self):
+        kind = _("上班") if self.is_workday else _("休息")
+        return f"{self.date} {kind} {self.name}".strip()

@@ -1,9 +1,9 @@
 """Workdays, weekends, public holidays and night hours, in China time, for the rules.
 
-Workday-or-not is the vehicles app's `is_workday` (guanjia.vehicles.indicators_dispatch),
-which asks chinese-calendar — so an adjusted working day (调休, e.g. a Saturday made a
-workday around National Day) is a workday — and falls back to Monday–Friday for a year the
-package does not cover. This module only adds what the streaming rules need on top:
+Workday-or-not is the platform calendar's `is_workday` (guanjia.core.calendar), which asks
+the editable calendar table, then chinese-calendar — so an adjusted working day (调休, e.g. a
+Saturday made a workday around National Day) is a workday — and falls back to Monday–Friday
+for a year neither covers. This module only adds what the streaming rules need on top:
 
 * `day_kind(day)`: "workday", "weekend" or "holiday" (a statutory holiday by name where
   chinese-calendar knows it; a non-working weekday is a holiday too);
@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
-from guanjia.vehicles.indicators_dispatch import is_workday
+from guanjia.core.calendar import holiday_name, is_workday, on_change
 
 CHINA_OFFSET_S = 8 * 3600
 EPOCH = date(1970, 1, 1)
@@ -29,24 +29,15 @@ __all__ = ["DayTable", "day_kind", "holiday_name", "is_night", "is_workday", "lo
 
 
 @lru_cache(maxsize=4096)
-def holiday_name(day: date) -> str | None:
-    """The statutory holiday `day` belongs to (e.g. "National Day"), or None."""
-    try:
-        import chinese_calendar
-
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except (ImportError, NotImplementedError):
-        return None
-    return name if on_holiday and name else None
-
-
-@lru_cache(maxsize=4096)
 def day_kind(day: date) -> str:
     if is_workday(day):
         return WORKDAY
     if holiday_name(day) or day.weekday() < 5:
         return HOLIDAY
     return WEEKEND
+
+
+on_change(day_kind.cache_clear)
 
 
 def local_day(epoch_s: int | float) -> date:

@@ -125,12 +125,9 @@ def iso(t: float) -> str:
 
 
 def _workday_default(day) -> bool:
-    try:
-        import chinese_calendar
+    from guanjia.core.calendar import is_workday
 
-        return bool(chinese_calendar.is_workday(day))
-    except (ImportError, NotImplementedError):
-        return day.weekday() < 5
+    return is_workday(day)
 
 
 def _distance_m(lat1, lon1, lat2, lon2) -> float:

@@ -13,7 +13,7 @@ vehicles.utilization_rate — 车辆使用率, in vehicle-workdays, not hours:
     would depend on the requested windows rather than on use. The register keeps no status
     history, so a car sealed or in repair today counts as available over the whole period.
     Workdays are China's official working days (法定节假日 and 调休 by chinese-calendar),
-    Monday to Friday for years it has no data for.
+    with the platform's calendar table first (guanjia.core.calendar).
 
 dispatch.approval_hours — 用车审批平均时长 as the MEDIAN hours from a request being filed
     to its approval, over the requests approved in the period (rejections left out). The
@@ -32,27 +32,17 @@ from __future__ import annotations
 
 import statistics
 from datetime import date, timedelta
-from functools import lru_cache
 
 from django.db.models import Count
 from django.utils import timezone
 
+from guanjia.core.calendar import is_workday
 from guanjia.core.indicator_registry import IndicatorScope, Period, indicator
 
 from .models import TripRequest, Vehicle
 
 S = TripRequest.Status
 DISPATCHED = (S.ASSIGNED, S.IN_PROGRESS, S.COMPLETED)
-
-
-@lru_cache(maxsize=4096)
-def is_workday(day: date) -> bool:
-    try:
-        import chinese_calendar
-
-        return chinese_calendar.is_workday(day)
-    except (ImportError, NotImplementedError):
-        return day.weekday() < 5
 
 
 def _days(start: date, end: date):
