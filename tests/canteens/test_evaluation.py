@@ -12,7 +12,7 @@ from guanjia.core import services as core_services
 from guanjia.core.indicator_registry import Period
 
 from .conftest import make_canteen
-from .evaluation_fixtures import mark_all, regional_reviewer, reviewer_only_template
+from .test_evaluation_helpers import mark_all, regional_reviewer, reviewer_only_template
 
 # -- templates ------------------------------------------------------------------------------
 
