@@ -26,7 +26,7 @@ def run(options) -> dict:
     try:
         pairs = read_series_file(options["csv"])
     except FileRowsError as exc:
-        return {"failed": True, "errors": exc.errors}
+        return {"failed": True, "message": "文件有误，未回测", "errors": exc.errors}
     except OSError as exc:
         return {"failed": True, "errors": [{"row": 0, "column": "", "message": str(exc)}]}
     series = forecasting.Series.from_pairs(pairs)
