@@ -46,6 +46,12 @@ NAVIGATION = [
         ],
     ),
     (
+        _("机关食堂"),
+        [
+            (_("食堂与就餐"), "canteen_list", "canteens.view", "canteen_"),
+        ],
+    ),
+    (
         _("系统管理"),
         [
             (_("用户"), "user_list", "system.view", "user_"),
@@ -63,7 +69,7 @@ NAVIGATION = [
     (None, [(_("指标"), "indicator_list", None, "indicator_")]),
 ]
 
-UNDER_CONSTRUCTION = [_("机关食堂")]
+UNDER_CONSTRUCTION = []
 
 
 def _url(name: str) -> str | None:
