@@ -4,6 +4,7 @@ in Chinese naming the day, the meal and the category or dish; publishing needs a
 plan."""
 
 import datetime as dt
+import itertools
 from collections import Counter, defaultdict
 
 import pytest
@@ -48,7 +49,7 @@ def test_generated_week_does_not_repeat_within_n_days(canteens):
         served[item.dish_id].append(item.date)
     for days in served.values():
         days.sort()
-        assert all((b - a).days >= 2 for a, b in zip(days, days[1:], strict=False)), days
+        assert all((b - a).days >= 2 for a, b in itertools.pairwise(days)), days
     # With 6 meat dishes and 3 a day, each comes back exactly every second day.
     meat = [d for d in canteen.dishes.filter(category="meat")]
     assert sorted(len(served[d.pk]) for d in meat) == [2, 2, 2, 3, 3, 3]
@@ -104,7 +105,7 @@ def test_violations_of_a_hand_edited_plan(canteens):
     menus.set_slot(None, plan, monday, "lunch", [d for d in mon if d != first_meat])
     tue = [d for d in _slots(plan)[(tuesday, "lunch")] if d.category != "soup"]
     soup = next(d for d in mon if d.category == "soup")
-    menus.set_slot(None, plan, tuesday, "lunch", tue + [soup])
+    menus.set_slot(None, plan, tuesday, "lunch", [*tue, soup])
     menus.set_slot(None, plan, saturday, "lunch", [soup])
     found = menus.violations(plan)
     assert "3月2日（周一）午餐：荤菜 2 道，应为 3 道" in found, found

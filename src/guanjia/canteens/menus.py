@@ -327,7 +327,7 @@ def _repeats(plan: MenuPlan, items: list[MenuItem]) -> list[str]:
 def publish(actor, plan: MenuPlan) -> MenuPlan:
     """Publish the plan; refused, listing the violations, unless it keeps every rule."""
     if found := violations(plan):
-        raise ValidationError([_("周菜单不符合配餐规则，不能发布：")] + found)
+        raise ValidationError([_("周菜单不符合配餐规则，不能发布："), *found])
     plan.status = MenuPlan.Status.PUBLISHED
     return services.save(actor, plan)
 

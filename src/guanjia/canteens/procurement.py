@@ -329,11 +329,15 @@ class Inquiry:
 
 
 def inquiry(request: PurchaseRequest, chosen: Quotation | None = None) -> Inquiry:
-    """Whether the request needs a price inquiry and whether it has enough quotations."""
+    """Whether the request needs a price inquiry and whether it has enough quotations.
+    The amount is the larger of the estimate and the chosen quotation's total (before a
+    choice, the lowest quotation's)."""
     agency = request.canteen.agency
     amount = estimated_amount(request)
     if chosen is not None:
         amount = max(amount, quotation_total(chosen))
+    elif quoted := [quotation_total(q) for q in request.quotations.all()]:
+        amount = max(amount, min(quoted))  # before the award: at least the lowest quote
     return Inquiry(
         amount=amount,
         threshold=rule_value("inquiry.amount_threshold", agency),
@@ -407,7 +411,7 @@ def receive(actor, request: PurchaseRequest, day: dt.date | None = None) -> list
                 date=day,
                 note=_("采购入库：%(s)s") % {"s": request.awarded.supplier.name},
                 request=request,
-            )  # fmt: skip
+            )
         )
     request.status = PurchaseRequest.Status.RECEIVED
     services.save(actor, request)
