@@ -18,6 +18,7 @@ from guanjia.core.models import Agency, User
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600
+FORECAST_EVERY_SECONDS = 6 * 3600  # canteen forecasts for the next 14 days (idempotent)
 COMPACT_EVERY_SECONDS = 600  # closed position segments → Parquet (guanjia telemetry compact)
 TASK_RESULT_DAYS = 7
 
@@ -182,6 +183,7 @@ class Supervisor:
     def _watch(self) -> int:
         next_beat = next_prune = 0.0
         next_compact = time.monotonic() + COMPACT_EVERY_SECONDS
+        next_forecast = time.monotonic() + 60
         while not self.stopping:
             for name, child in self.children.items():
                 if child.poll() is not None:
@@ -198,6 +200,9 @@ class Supervisor:
             if time.monotonic() >= next_compact:
                 self._compact()
                 next_compact = time.monotonic() + COMPACT_EVERY_SECONDS
+            if time.monotonic() >= next_forecast:
+                self._enqueue_forecasts()
+                next_forecast = time.monotonic() + FORECAST_EVERY_SECONDS
             time.sleep(0.5)
         return 0
 
@@ -211,6 +216,16 @@ class Supervisor:
             heartbeat.enqueue()
         except Exception:
             log.exception("heartbeat could not be enqueued")
+
+    def _enqueue_forecasts(self) -> None:
+        """The canteens' forecasts, run by the task worker so the supervisor never waits."""
+        from guanjia.canteens.tasks import refresh_forecasts
+
+        close_old_connections()
+        try:
+            refresh_forecasts.enqueue()
+        except Exception:
+            log.exception("canteen forecasts could not be enqueued")
 
     def _prune_task_results(self) -> None:
         """Finished task results pile up (a heartbeat every 30 s): keep a week of them."""
