@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -77,7 +77,7 @@ def _xlsx_rows(path_or_file) -> list[list]:
 
 
 def parse_date(value) -> date:
-    if hasattr(value, "date") and not isinstance(value, date):
+    if isinstance(value, datetime):  # a date cell of a spreadsheet
         return value.date()
     if isinstance(value, date):
         return value
@@ -246,7 +246,7 @@ def import_diners(actor, path_or_file, name: str | None = None, canteen=None) ->
                     }
                 )
             key = (getattr(target, "pk", None), day, meal)
-            if key in seen:
+            if target is not None and key in seen:
                 errors.append(
                     {
                         "row": n,
