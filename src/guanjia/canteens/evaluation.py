@@ -175,7 +175,7 @@ def save_template_items(actor, template: EvaluationTemplate, rows: list[dict]) -
     if len(set(codes)) != len(codes):
         raise ValidationError(_("评估项编号重复"))
     for r in keep:
-        services.check_fields(r, (*ITEM_EDIT_FIELDS, "id"))
+        services.check_fields(r, (*ITEM_EDIT_FIELDS, "id", "delete"))
         if r.get("method") == EvaluationItem.Method.INDICATOR and not r.get("indicator"):
             raise ValidationError(_("指标计分项 %(c)s 须填写指标") % {"c": r["code"]})
     existing = {i.code: i for i in template.items.all()}
