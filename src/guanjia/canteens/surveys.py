@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanjia.core.indicator_registry import Period
 
@@ -131,9 +132,9 @@ def results(user, canteens, period: Period) -> list[dict]:
 
 
 QUESTION_LABELS = {
-    "overall": "总体满意度",
-    "taste": "口味",
-    "variety": "品种",
-    "hygiene": "卫生",
-    "service": "服务",
+    "overall": gettext_lazy("总体满意度"),
+    "taste": gettext_lazy("口味"),
+    "variety": gettext_lazy("品种"),
+    "hygiene": gettext_lazy("卫生"),
+    "service": gettext_lazy("服务"),
 }

@@ -1,0 +1,139 @@
+"""Diner surveys: the public form answers anonymously (no user, no address anywhere), keeps
+CSRF, refuses bad scores and unknown links, holds back repeats; results per period."""
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.test import Client
+
+from guanjia.canteens import surveys
+from guanjia.canteens.models import SurveyResponse
+from guanjia.core.indicator_registry import Period
+from guanjia.core.models import ObjectChange, OperationLog
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def form_url(canteen):
+    return f"/canteens/survey/{canteen.survey_token}/"
+
+
+def csrf_client(url):
+    """A browser: CSRF checks on, the token read from the form it was served."""
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR="203.0.113.7")
+    page = client.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    return client, token.group(1)
+
+
+def test_anonymous_answer_is_saved_without_identity(canteens):
+    url = form_url(canteens["A"])
+    client, token = csrf_client(url)
+    r = client.post(url, {"csrfmiddlewaretoken": token, "overall": "5", "taste": "4",
+                          "comment": "红烧肉很好吃"})  # fmt: skip
+    assert r.status_code == 200 and "感谢" in r.content.decode()
+    answer = SurveyResponse.objects.get()
+    assert (answer.canteen, answer.overall, answer.taste, answer.variety) == (
+        canteens["A"], 5, 4, None,
+    )  # fmt: skip
+    kind = ContentType.objects.get_for_model(SurveyResponse)
+    change = ObjectChange.objects.get(content_type=kind, object_id=str(answer.pk), action="create")
+    assert change.user_id is None
+    assert not OperationLog.objects.filter(ip="203.0.113.7").exists()
+    # The POST is in the operation log (every POST is), without the diner's address.
+    assert list(OperationLog.objects.filter(path=url).values_list("ip", "user_id")) == [
+        (None, None)
+    ]
+
+
+def test_csrf_is_kept(canteens):
+    client = Client(enforce_csrf_checks=True)
+    r = client.post(form_url(canteens["A"]), {"overall": "5"})
+    assert r.status_code == 403 and not SurveyResponse.objects.exists()
+
+
+def test_bad_scores_are_refused(canteens):
+    url = form_url(canteens["A"])
+    client, token = csrf_client(url)
+    bad_answers = (
+        {"overall": "6"}, {"overall": "0"}, {"overall": "x"}, {},
+        {"overall": "4", "hygiene": "9"}, {"overall": "4", "comment": "长" * 501},
+    )  # fmt: skip
+    for bad in bad_answers:
+        r = client.post(url, {"csrfmiddlewaretoken": token, **bad})
+        assert r.status_code == 400, bad
+    assert not SurveyResponse.objects.exists()
+
+
+def test_unknown_or_inactive_canteen_is_404(canteens):
+    assert Client().get(f"/canteens/survey/{uuid.uuid4()}/").status_code == 404
+    assert Client().get("/canteens/survey/not-a-uuid/").status_code == 404
+    b = canteens["B"]
+    b.is_active = False
+    b.save()
+    assert Client().get(form_url(b)).status_code == 404
+
+
+def test_repeat_from_the_same_browser_is_held_back(canteens):
+    url = form_url(canteens["A"])
+    client, token = csrf_client(url)
+    assert client.post(url, {"csrfmiddlewaretoken": token, "overall": "4"}).status_code == 200
+    r = client.post(url, {"csrfmiddlewaretoken": token, "overall": "1"})
+    assert r.status_code == 429
+    other, token2 = csrf_client(url)  # another diner's phone
+    assert other.post(url, {"csrfmiddlewaretoken": token2, "overall": "3"}).status_code == 200
+    assert sorted(SurveyResponse.objects.values_list("overall", flat=True)) == [3, 4]
+
+
+def test_hourly_cap_per_canteen(canteens, monkeypatch):
+    monkeypatch.setattr(surveys, "hourly_cap", lambda canteen: 2)
+    a = canteens["A"]
+    surveys.submit(a, {"overall": 5})
+    surveys.submit(a, {"overall": 5})
+    with pytest.raises(surveys.TooFrequent):
+        surveys.submit(a, {"overall": 5})
+    assert SurveyResponse.objects.count() == 2
+
+
+def test_results_per_period(canteens, users):
+    a = canteens["A"]
+    for overall, taste, comment in ((5, 4, "好"), (4, None, ""), (2, 2, "太咸")):
+        surveys.submit(a, {"overall": overall, "taste": taste, "comment": comment})
+    surveys.submit(canteens["B"], {"overall": 1})
+    march = dt.datetime(2026, 3, 10, 4, tzinfo=dt.UTC)
+    SurveyResponse.objects.update(submitted_at=march)
+    rows = surveys.results(users["agency"], a.__class__.objects.restrict(users["agency"]),
+                           Period.parse("2026-03"))  # fmt: skip
+    assert len(rows) == 1  # B's canteen is out of scope
+    r = rows[0]
+    # overall (5+4+2)/3 = 3.67; taste (4+2)/2 = 3; 2 of 3 satisfied = 66.67 %
+    assert r["count"] == 3 and r["means"]["overall"] == 3.67 and r["means"]["taste"] == 3.0
+    assert r["means"]["service"] is None and r["satisfaction_rate"] == 66.67
+    assert sorted(c["comment"] for c in r["comments"]) == ["太咸", "好"]
+    april = surveys.results(None, a.__class__.objects.filter(pk=a.pk), Period.parse("2026-04"))
+    assert april[0]["count"] == 0 and april[0]["satisfaction_rate"] is None
+
+
+def test_qr_and_results_pages(canteens, users):
+    client = Client()
+    client.force_login(users["agency"])
+    r = client.get(f"/canteens/{canteens['A'].pk}/survey/qr/")
+    body = r.content.decode()
+    assert r.status_code == 200 and "<svg" in body and str(canteens["A"].survey_token) in body
+    assert client.get(f"/canteens/{canteens['B'].pk}/survey/qr/").status_code == 404
+    surveys.submit(canteens["A"], {"overall": 5, "comment": "干净"})
+    r = client.get("/canteens/surveys/")
+    assert r.status_code == 200 and "干净" in r.content.decode()
+    assert "成都市机关食堂" not in r.content.decode()
+    r = client.get("/canteens/surveys/export.xlsx")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
+    assert Client().get("/canteens/surveys/").status_code == 302  # login required
