@@ -166,3 +166,11 @@ def test_a_dish_of_another_canteen_cannot_be_planned(canteens):
     plan = menus.get_plan(None, canteens["A"], WEEK)
     with pytest.raises(ValidationError):
         menus.set_slot(None, plan, WEEK, "lunch", [other])
+
+
+def test_a_category_with_fewer_dishes_than_a_meal_needs(canteens):
+    canteen = canteens["A"]
+    dishes(canteen, {"meat": 15, "veg": 10, "staple": 5, "soup": 5, "fruit": 0})
+    plan, shortages = menus.generate_plan(None, canteen, WEEK)
+    assert shortages == ["水果不足：每餐需 1 道，现有启用菜品只有 0 道，餐次未配齐"]
+    assert "3月2日（周一）午餐：水果 0 道，应为 1 道" in menus.violations(plan)

@@ -175,14 +175,18 @@ class Shortage:
 
 
 def shortage_text(canteen: Canteen, s: Shortage) -> str:
-    return _(
-        "%(c)s不足：每餐需 %(n)d 道、%(d)d 天内不重复，现有启用菜品 %(a)d 道，计划中有重复"
-    ) % {
+    values = {
         "c": category_label(s.category),
         "n": s.needed,
         "d": canteen.no_repeat_days,
         "a": s.available,
     }
+    if s.available < s.needed:
+        return _("%(c)s不足：每餐需 %(n)d 道，现有启用菜品只有 %(a)d 道，餐次未配齐") % values
+    return (
+        _("%(c)s不足：每餐需 %(n)d 道、%(d)d 天内不重复，现有启用菜品 %(a)d 道，计划中有重复")
+        % values
+    )
 
 
 @transaction.atomic
