@@ -266,3 +266,21 @@ def test_sampler_covers_every_canteen_within_three_years(world, regions):
 def test_sampler_sees_only_the_users_canteens(world, regions, users, canteens):
     drawn = evaluation.sample_spot_checks(users["b_admin"], None, 2026)
     assert {d.canteen.agency_id for d in drawn} == {world["B"].pk}
+
+
+def test_template_items_in_use_cannot_be_removed(users, regions, canteens):
+    reviewer = regional_reviewer(regions)
+    ev = evaluation.start_evaluation(users["agency"], canteens["A"], "2026Q3")
+    t = ev.template
+    rows = [
+        {f: getattr(i, f) for f in evaluation.ITEM_EDIT_FIELDS}
+        for i in t.items.order_by("order", "code")
+    ]
+    rows[1]["weight"] += rows[0]["weight"]
+    with pytest.raises(ValidationError, match="已有评分记录"):
+        evaluation.save_template_items(reviewer, t, rows[1:])
+    rows[1]["weight"] -= rows[0]["weight"]
+    rows[1]["indicator"], rows[1]["method"] = "", "indicator"
+    with pytest.raises(ValidationError, match="须填写指标"):
+        evaluation.save_template_items(reviewer, t, rows)
+    assert sum(i.weight for i in t.items.all()) == 100  # nothing written
