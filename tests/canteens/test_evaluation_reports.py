@@ -115,3 +115,11 @@ def test_plate_observations_change_the_clean_plate_score(world, regions, canteen
     observe(dt.date(2026, 8, 4), 100, 100)
     item = plate_item()
     assert (item["value"], item["score"]) == (85.0, 10.0)
+
+
+def test_cli_text_output_lists_items_and_total(world, regions, canteens):
+    out = StringIO()
+    call_command("canteen", "evaluate", "--canteen", "大足区机关中心食堂", "--period", "2026Q3",
+                 stdout=out)  # fmt: skip
+    text = out.getvalue()
+    assert "5.5 光盘率" in text and "未评分" in text and "总分" in text
