@@ -15,6 +15,8 @@ from guanjia.canteens.models import SurveyResponse
 from guanjia.core.indicator_registry import Period
 from guanjia.core.models import ObjectChange, OperationLog
 
+from ..conftest import api_client
+
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
@@ -137,3 +139,21 @@ def test_qr_and_results_pages(canteens, users):
     r = client.get("/canteens/surveys/export.xlsx")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
     assert Client().get("/canteens/surveys/").status_code == 302  # login required
+
+
+def test_results_api(canteens, users):
+    surveys.submit(canteens["A"], {"overall": 5, "hygiene": 4, "comment": "干净"})
+    surveys.submit(canteens["A"], {"overall": 3})
+    client = api_client(users["agency"])
+    year = surveys.waste.today().year
+    items = client.get(f"/api/v1/canteens/survey-results?period={year}").json()["items"]
+    assert [(i["canteen_id"], i["count"], i["satisfaction_rate"]) for i in items] == [
+        (canteens["A"].pk, 2, 50.0)
+    ]
+    assert items[0]["means"]["hygiene"] == 4.0 and items[0]["comments"][0]["comment"] == "干净"
+    answers = client.get(f"/api/v1/canteens/survey-responses?canteen={canteens['A'].pk}").json()
+    assert sorted(a["overall"] for a in answers["items"]) == [3, 5]
+    assert "user" not in str(answers) and "ip" not in answers["items"][0]
+    r = client.get(f"/api/v1/canteens/survey-results?canteen={canteens['B'].pk}")
+    assert r.status_code == 404
+    assert client.get("/api/v1/canteens/survey-results?period=soon").status_code == 422

@@ -222,6 +222,15 @@ def chart_data(data: dict) -> dict:
                      "data": [by_bucket.get(b, 0) for b in buckets]}
                 )  # fmt: skip
     return {
+        "names": {
+            "g": _("克/人次"),
+            "kg": _("千克"),
+            "diners": _("人次"),
+            "target": _("目标"),
+            "band": _("目标范围"),
+            "p50": _("预测(P50)"),
+            "actual": _("实际"),
+        },
         "target": data["target_g"],
         "trend": {
             "labels": [str(r["bucket"]) for r in data["trend"]],
