@@ -38,7 +38,13 @@ def _get(request, model, pk, action="view"):
     return get_object_or_404(model.objects.restrict(request.user, action), pk=pk)
 
 
+def _agency(request, pk: int) -> Agency:
+    return get_object_or_404(Agency.objects.restrict(request.user), pk=pk)
+
+
 def _write_agency(request, pk: int | None) -> Agency:
+    """The agency a new record goes into: the one named (visible to the caller) or the
+    caller's own."""
     if pk is not None:
         return get_object_or_404(Agency.objects.restrict(request.user), pk=pk)
     if request.user.agency_id:
@@ -84,7 +90,7 @@ def list_suppliers(request, agency: int | None = None, active: bool | None = Non
     """licence_state：expired（许可证已过期）/ expiring（即将到期）/ missing / valid。"""
     qs = Supplier.objects.restrict(request.user).select_related("agency")
     if agency is not None:
-        qs = qs.filter(subtree_q("agency", _write_agency(request, agency)))
+        qs = qs.filter(subtree_q("agency", _agency(request, agency)))
     if active is not None:
         qs = qs.filter(is_active=active)
     return qs

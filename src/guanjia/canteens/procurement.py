@@ -15,7 +15,8 @@ Decisions (kept here so a reader need not guess):
 * **Inquiry (询价).** DB50/T 9001—2022 5.1: a purchase above `inquiry.amount_threshold` 元
   needs quotations from at least `inquiry.min_suppliers` different suppliers. The amount
   checked is the larger of the request's estimate and the chosen quotation's total, so a
-  request without a price estimate cannot slip under the threshold.
+  request without a price estimate cannot slip under the threshold. Every supplier that
+  answered counts as asked, an expired quotation included (the inquiry took place).
 * **Comparison.** Quotation lines are compared at the normalised unit price (pack price ÷
   pack size, per stock unit). A quotation's total is Σ line quantity × unit price over the
   request's lines; a quotation must price every line. The cheapest valid (not expired on
