@@ -48,7 +48,15 @@ NAVIGATION = [
     (
         _("机关食堂"),
         [
-            (_("食堂与就餐"), "canteen_list", "canteens.view", "canteen_"),
+            (_("食堂与就餐"), "canteen_list", "canteens.view", "canteen_list"),
+            (_("称重与光盘"), "canteen_waste_today", "canteens.view", "canteen_waste_today"),
+            (_("浪费看板"), "canteen_waste_dashboards", "canteens.view", "canteen_waste_dash"),
+            (_("菜单"), "menu_week", "canteens.view", "menu_"),
+            (_("采购与询价"), "procurement_list", "canteens.view", "procurement_"),
+            (_("库存"), "stock_levels", "canteens.view", "stock_"),
+            (_("食品安全"), "canteen_safety", "canteens.view", "canteen_safety"),
+            (_("满意度"), "canteen_survey_results", "canteens.view", "canteen_survey"),
+            (_("反浪费评估"), "canteen_evaluation_list", "canteens.view", "canteen_evaluation"),
         ],
     ),
     (
