@@ -11,7 +11,7 @@ from guanjia.core.indicator_registry import Period
 
 from .models import Canteen, Meal, WasteStream
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})  # ISO, as type=date needs
 KG = {"min_value": 0, "max_digits": 9, "decimal_places": 3, "required": False}
 
 
