@@ -146,3 +146,18 @@ def test_api_posts_counts_and_reads_forecast_against_actual(canteens, users):
     assert (row["forecast"], row["actual"]) == (planned, planned + 10)
     assert body["deviation_rate"] is not None
     assert client.get(f"/api/v1/canteens/canteens/{canteens['B'].pk}/forecast").status_code == 404
+
+
+def test_cli_imports_into_one_canteen_and_exits_1_on_errors(canteens, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    good = tmp_path / "swipes.csv"
+    good.write_text("日期,就餐人数\n2026-03-02,2810\n2026-03-03,2790\n", encoding="utf-8")
+    call_command("canteen", "diners-import", str(good), "--canteen", "dz-centre", "--json")
+    assert DinerCount.objects.filter(canteen=canteens["A"]).count() == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("日期,就餐人数\n2026-03-04,100\n2026-03-05,-1\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("canteen", "diners-import", str(bad), "--canteen", "dz-centre", "--json")
+    assert DinerCount.objects.filter(canteen=canteens["A"]).count() == 2

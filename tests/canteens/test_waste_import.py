@@ -89,7 +89,9 @@ def test_xlsx_and_the_export_read_back(canteens):
 
 
 def _command_name() -> str:
-    return next(k for k, v in subcommands(cli).items() if v.endswith(".waste_import"))
+    name = next(k for k, v in subcommands(cli).items() if v.endswith(".waste_import"))
+    assert name == "waste-import"
+    return name
 
 
 def test_cli_imports_and_exits_1_on_errors(canteens, tmp_path, capsys):

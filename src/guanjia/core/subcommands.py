@@ -1,9 +1,11 @@
 """`guanjia <app> <subcommand> … [--json]` for apps whose subcommands are modules.
 
-Each subcommand is a module of the app's `cli` package (a trailing underscore is dropped,
-so `import_` is `import`) with `SUMMARY`, `add_arguments(parser)` and `run(options) ->
-dict`, and optionally `render(result) -> str`; the command finds them, dispatches and
-prints. A result with `"failed": true` ends with a non-zero exit status after printing.
+Each subcommand is a module of the app's `cli` package with `SUMMARY`,
+`add_arguments(parser)` and `run(options) -> dict`, and optionally `render(result) -> str`;
+the command finds them, dispatches and prints. The module name gives the subcommand's: a
+trailing underscore is dropped (`import_` is `import`) and an inner one is a hyphen
+(`waste_import` is `waste-import`). A result with `"failed": true` ends with a non-zero
+exit status after printing.
 """
 
 import importlib
@@ -17,7 +19,7 @@ from guanjia.core.context import acting_as
 
 def subcommands(package) -> dict[str, str]:
     return {
-        info.name.rstrip("_"): f"{package.__name__}.{info.name}"
+        info.name.rstrip("_").replace("_", "-"): f"{package.__name__}.{info.name}"
         for info in pkgutil.iter_modules(package.__path__)
         if not info.name.startswith("_")
     }
