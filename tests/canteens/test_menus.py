@@ -124,7 +124,7 @@ def test_a_dinner_in_a_lunch_only_canteen_and_an_inactive_dish(canteens):
     MenuItem.objects.create(plan=plan, date=WEEK, meal="dinner", dish=fruit)
     found = menus.violations(plan)
     assert f"3月2日（周一）午餐：菜品“{fruit.name}”已停用" in found
-    assert "3月2日（周一）晚餐：食堂不供应该餐次，不应排菜" in found
+    assert "3月2日（周一）晚餐：该餐次不排周菜单，不应排菜" in found
 
 
 def test_publish_refuses_a_plan_with_violations_and_freezes_a_clean_one(canteens):

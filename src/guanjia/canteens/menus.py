@@ -3,7 +3,10 @@
 Decisions (kept here so a reader need not guess):
 
 * **Open days.** A canteen serves on workdays (`core.calendar.is_workday`: weekends off,
-  public holidays off, adjusted working days 调休 on), every meal of `Canteen.meal_list`.
+  public holidays off, adjusted working days 调休 on).
+* **Which meals.** The plan covers lunch (`PLANNED_MEALS`), the meal DB50/T 9001—2022 6.1
+  rules on ("午餐宜按'三荤两素'加水果配置"), when the canteen serves it; breakfast and dinner
+  are served from a smaller fixed range and carry no 荤素 rule.
 * **The rule.** Each served meal of an open day carries exactly `rule_meat` 荤菜,
   `rule_veg` 素菜, `rule_staple` 主食, `rule_soup` 汤品 and `rule_fruit` 水果 — the
   "三荤两素 + 水果" of DB50/T 9001—2022 6.1 by default. More dishes than the rule is a
@@ -37,6 +40,12 @@ from .models import Canteen, Dish, DishCategory, Ingredient, Meal, MenuItem, Men
 DISH_FIELDS = ("name", "category", "portion_g", "cost", "allergens", "is_active")
 WEEKDAYS = "一二三四五六日"
 CATEGORY_ORDER = [c.value for c in DishCategory]
+PLANNED_MEALS = (Meal.LUNCH,)
+
+
+def planned_meals(canteen: Canteen) -> list[str]:
+    """The meals of the canteen the weekly plan and its rule cover."""
+    return [m for m in canteen.meal_list if m in PLANNED_MEALS]
 
 
 def rule_counts(canteen: Canteen) -> dict[str, int]:
@@ -209,7 +218,7 @@ def generate_plan(actor, canteen: Canteen, week_start: dt.date, seed: int = 0):
     short: dict[str, Shortage] = {}
     for day in open_days(week_start):
         used_today: set[int] = set()
-        for meal in canteen.meal_list:
+        for meal in planned_meals(canteen):
             for cat, needed in rule_counts(canteen).items():
                 pool = [d for d in pools[cat] if d.pk not in used_today]
                 pool.sort(key=lambda d: (last.get(d.pk, dt.date.min), tie[d.pk]))
@@ -252,7 +261,7 @@ def grid(plan: MenuPlan) -> list[dict]:
     rows = []
     for day in week_days(plan.week_start):
         meals = []
-        for meal in plan.canteen.meal_list:
+        for meal in planned_meals(plan.canteen):
             dishes = sorted(
                 items[(day, meal)], key=lambda d: (CATEGORY_ORDER.index(d.category), d.name)
             )
@@ -277,9 +286,9 @@ def violations(plan: MenuPlan) -> list[str]:
         for meal in Meal.values:
             dishes = slots.get((day, meal), [])
             where = f"{day_label(day)}{meal_label(meal)}"
-            if not served or meal not in canteen.meal_list:
+            if not served or meal not in planned_meals(canteen):
                 if dishes:
-                    why = _("不是工作日，食堂不开餐") if not served else _("食堂不供应该餐次")
+                    why = _("不是工作日，食堂不开餐") if not served else _("该餐次不排周菜单")
                     found.append(_("%(w)s：%(why)s，不应排菜") % {"w": where, "why": why})
                 continue
             for cat, needed in rule.items():
