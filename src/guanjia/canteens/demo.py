@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 from decimal import Decimal
 
 from django.utils import timezone
@@ -94,6 +95,8 @@ def build_canteens(ctx: DemoContext) -> dict[str, int]:
         ctx.tick()
     dazu = Canteen.objects.get(code="ct0001")
     counts["stock_movements"] += _procurement(ctx.derive("stock"), dazu, start, today)
+    counts.update(_menus_and_inquiry(ctx.derive("menus"), dazu, today))
+    counts["evaluations"] = _evaluations(today)
     return counts
 
 
@@ -298,6 +301,99 @@ def _procurement(rng, canteen, start, today) -> int:
         day += dt.timedelta(days=1)
     StockMovement.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+DISHES = {
+    "meat": "红烧肉 宫保鸡丁 鱼香肉丝 回锅肉 水煮鱼 糖醋排骨 土豆烧牛肉 辣子鸡 啤酒鸭 粉蒸肉 "
+    "青椒肉丝 酸菜鱼 咖喱鸡块 香菇滑鸡 梅菜扣肉 番茄牛腩",
+    "veg": "清炒时蔬 麻婆豆腐 干煸四季豆 酸辣土豆丝 蒜蓉西兰花 醋溜白菜 手撕包菜 地三鲜 "
+    "清炒豌豆尖 凉拌黄瓜 番茄炒蛋",
+    "staple": "米饭 杂粮饭 馒头 蛋炒饭 担担面 玉米窝头",
+    "soup": "紫菜蛋花汤 冬瓜排骨汤 番茄蛋汤 酸辣汤 豆腐汤 萝卜汤",
+    "fruit": "苹果 香蕉 橙子 西瓜 梨 葡萄",
+}
+RECIPE = {  # ingredient, quantity per portion (in the ingredient's unit)
+    "meat": (("猪肉", "0.080"), ("鸡肉", "0.040"), ("食用油", "0.010")),
+    "veg": (("青菜", "0.150"), ("土豆", "0.050"), ("食用油", "0.008")),
+    "staple": (("大米", "0.120"),),
+    "soup": (("鸡蛋", "0.030"), ("青菜", "0.030")),
+    "fruit": (("时令水果", "0.150"),),
+}
+
+
+def _menus_and_inquiry(rng, canteen, today) -> dict[str, int]:
+    """Dishes with recipes, this week's and next week's published lunch menus, and a price
+    inquiry for next week's ingredients: three suppliers quoted, the cheapest chosen."""
+    from . import menus, procurement
+    from .models import Supplier
+
+    ingredients = {i.name: i for i in Ingredient.objects.filter(agency=canteen.agency)}
+    dishes = 0
+    for category, names in DISHES.items():
+        for name in names.split():
+            dish = menus.save_dish(
+                None,
+                canteen,
+                name=name,
+                category=category,
+                cost=Decimal(str(round(rng.uniform(2, 9), 1))),
+            )
+            menus.set_recipe(
+                None, dish, [(ingredients[i], Decimal(q)) for i, q in RECIPE[category]]
+            )
+            dishes += 1
+    monday = menus.week_monday(today)
+    for week in (monday, monday + dt.timedelta(days=7)):
+        plan, _short = menus.generate_plan(None, canteen, week, seed=1)
+        menus.publish(None, plan)
+    next_week = monday + dt.timedelta(days=7)
+    request = procurement.request_from_forecast(
+        None, canteen, next_week, next_week + dt.timedelta(days=5)
+    )
+    quotes = []
+    for k, supplier in enumerate(Supplier.objects.filter(agency=canteen.agency).order_by("pk")[:3]):
+        factor = (1.0, 0.96, 1.05)[k]
+        prices = {
+            line.pk: (
+                Decimal("1"),
+                Decimal(str(round(float(line.estimated_price or 5) * factor, 2))),
+            )
+            for line in request.lines.all()
+        }
+        quotes.append(
+            procurement.add_quotation(
+                None,
+                request,
+                supplier,
+                received_on=today,
+                valid_until=today + dt.timedelta(days=10),
+                prices=prices,
+            )
+        )
+    cheapest = min(quotes, key=procurement.quotation_total)
+    procurement.award(None, request, cheapest)
+    return {"dishes": dishes, "menu_plans": 2, "purchase_requests": 1, "quotations": len(quotes)}
+
+
+def _evaluations(today) -> int:
+    """Each canteen's self-evaluation of the last complete quarter, computed from its data."""
+    from . import evaluation
+    from .reference_evaluation import install_missing
+
+    install_missing()
+    quarter = (today.month - 1) // 3
+    year, quarter = (today.year, quarter) if quarter else (today.year - 1, 4)
+    rng = random.Random(f"evaluations:{year}Q{quarter}")
+    done = 0
+    for canteen in Canteen.objects.order_by("pk"):
+        found = evaluation.start_evaluation(None, canteen, f"{year}Q{quarter}")
+        for row in found.scores.select_related("item").filter(item__method="reviewer"):
+            points = row.item.weight * Decimal(str(rng.choice([0.6, 0.8, 0.8, 1.0, 1.0])))
+            evaluation.mark_item(None, row, points, note="自评：制度与台账齐全")
+        if rng.random() < 0.8:  # a few are still being filled in
+            evaluation.submit(None, found)
+        done += 1
+    return done
 
 
 def _events(canteen, today) -> None:
