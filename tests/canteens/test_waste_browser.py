@@ -1,10 +1,11 @@
-"""In a real browser: the day's diners are in; a cook records the meal's weighings and a
-clean-plate observation on the entry page, and the canteen's dashboard shows the
-indicators move from no data to the day's numbers, its charts drawn without errors."""
+"""In a real browser: a cook records the day's diners on the canteen's page, the meal's
+weighings and a clean-plate observation on the entry page, and the canteen's dashboard
+shows the indicators move from no data to the day's numbers, its charts drawn without
+errors."""
 
 import pytest
 
-from guanjia.canteens import services, waste
+from guanjia.canteens import waste
 
 from ..web.test_browser import log_in
 
@@ -21,12 +22,19 @@ def test_record_a_day_and_see_the_indicators_change(
     from playwright.sync_api import expect
 
     a = canteens["A"]
-    services.record_diners(None, a, waste.today(), 1000)
     base = live_server.url
     log_in(page, base, "user_agency")
     dashboard = f"{base}/canteens/{a.pk}/waste/?period={waste.today().year}&by=week"
     page.goto(dashboard)
     expect(row_value(page, "人均餐厨垃圾量")).to_have_text("—")
+
+    page.goto(f"{base}/canteens/{a.pk}/")
+    form = page.locator("#diners-form")
+    expect(form.locator("#id_date")).to_have_value(waste.today().isoformat())  # today, as ISO
+    form.locator("#id_diners").fill("1000")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator(".messages")).to_contain_text("就餐人数 1000")
+    expect(page.locator("#recent-diners")).to_contain_text("1000")
 
     page.goto(f"{base}/canteens/waste/today/")
     page.select_option("#id_canteen", str(a.pk))

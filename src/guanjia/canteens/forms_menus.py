@@ -7,10 +7,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanjia.web.forms import DateInput
+
 from .menus import week_monday
 from .models import Canteen, Dish
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class DishForm(forms.ModelForm):

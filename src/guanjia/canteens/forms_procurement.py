@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.models import Agency
-from guanjia.web.forms import AgencyChoiceField
+from guanjia.web.forms import AgencyChoiceField, DateInput
 
 from .models import Canteen, Ingredient, StockMovement, Supplier
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class SupplierForm(forms.ModelForm):

@@ -8,10 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.indicator_registry import Period
+from guanjia.web.forms import DateInput
 
 from .models import Canteen, Meal, WasteStream
 
-DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})  # ISO, as type=date needs
+DATE = DateInput()
 KG = {"min_value": 0, "max_digits": 9, "decimal_places": 3, "required": False}
 
 

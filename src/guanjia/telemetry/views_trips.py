@@ -8,15 +8,14 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from guanjia.web.forms import DateInput
 from guanjia.web.helpers import paginate, requires
 
 from .api_trips import TripFilter, filtered
 
 
 class TripFilterForm(forms.Form):
-    date = forms.DateField(
-        label=_("日期"), required=False, widget=forms.DateInput({"type": "date"})
-    )
+    date = forms.DateField(label=_("日期"), required=False, widget=DateInput())
     plate = forms.CharField(label=_("车牌号"), required=False)
     matched = forms.ChoiceField(
         label=_("派车单"),

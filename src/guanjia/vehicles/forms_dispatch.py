@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from guanjia.web.forms import DateInput
+
 from .models import TripRequest
 
 LOCAL = "%Y-%m-%dT%H:%M"
@@ -46,10 +48,6 @@ class TripFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("状态"), required=False, choices=[("", _("全部")), *TripRequest.Status.choices]
     )
-    date_from = forms.DateField(
-        label=_("用车日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("用车日期自"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("至"), required=False, widget=DateInput())
     q = forms.CharField(label=_("单号或事由"), required=False)

@@ -8,11 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.models import Agency
-from guanjia.web.forms import AgencyChoiceField
+from guanjia.web.forms import AgencyChoiceField, DateInput
 
 from .models import Disposal, Inspection, Maintenance, MisuseCase, RepairShop
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class PeriodForm(forms.Form):

@@ -24,6 +24,17 @@ class RegionChoiceField(forms.ModelChoiceField):
         return f"{'　' * (obj.depth - 1)}{obj.name}（{obj.code}）"
 
 
+class DateInput(forms.DateInput):
+    """An <input type="date">, whose value must be ISO (2026-03-02) whatever the language:
+    Chinese formats render dates as 2026/03/02, which the browser's date field rejects and
+    shows empty, so an unchanged form would post no date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class FastSelect(forms.Select):
     """A <select> rendered in Python rather than one template per option: a province's
     2,000 agencies took ~150 ms through Django's option templates, ~5 ms this way."""
@@ -202,10 +213,6 @@ class UserFilterForm(forms.Form):
     def __init__(self, *args, agencies, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = agencies
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class AuditFilterForm(forms.Form):
