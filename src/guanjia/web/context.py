@@ -77,7 +77,7 @@ NAVIGATION = [
     (None, [(_("指标"), "indicator_list", None, "indicator_")]),
 ]
 
-UNDER_CONSTRUCTION = []
+UNDER_CONSTRUCTION = [_("评价与看板"), _("节能与办公用房"), _("服务保障")]
 
 
 def _url(name: str) -> str | None:
