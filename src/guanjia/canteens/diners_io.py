@@ -1,26 +1,33 @@
-"""Reading diner series from files: `date,diners` CSV (the backtest's input and the
-card-swipe export most canteen systems can produce) and .xlsx with the same or the Chinese
-headers (日期, 就餐人数, and for a multi-canteen import 食堂, 餐次).
+"""Reading diner counts from files: the backtest's `date,diners` CSV, and card-swipe exports
+(.xlsx or .csv with 食堂, 日期, 餐次, 就餐人数) imported into the canteens.
 
 Rows are checked whole before anything is used: every bad row is reported as
 {"row", "column", "message"} with rows numbered as in the file (the header is row 1).
+Both readers share one row parser, so a date or a count means the same in both.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from guanjia.core.spreadsheets import UnreadableSheet, norm_header, read_table
+
+from .models import Canteen, DinerCount, Meal
+from .services import check_diner_day, require, save
+
+# canonical key → (names a header may use …, the name errors report)
 HEADERS = {
-    "date": ("date", "日期"),
-    "diners": ("diners", "就餐人数", "人数"),
     "canteen": ("canteen", "食堂"),
+    "date": ("date", "日期"),
     "meal": ("meal", "餐次"),
+    "diners": ("diners", "人数", "就餐人数"),
 }
+MEALS = {str(label): value for value, label in Meal.choices} | {v: v for v in Meal.values}
 
 
 class FileRowsError(ValueError):
@@ -32,19 +39,24 @@ class FileRowsError(ValueError):
 def read_rows(path_or_file, name: str | None = None) -> tuple[list[dict], set[str]]:
     """The file's rows as dicts keyed by canonical header ("date", "diners", …), each with
     its sheet row number under "_row", and the set of columns found. Unknown columns are
-    ignored."""
+    ignored; blank rows skipped."""
     name = name or str(getattr(path_or_file, "name", path_or_file))
-    if name.lower().endswith(".xlsx"):
-        table = _xlsx_rows(path_or_file)
+    if isinstance(path_or_file, (str, Path)):
+        content = Path(path_or_file).read_bytes()
     else:
-        table = _csv_rows(path_or_file)
+        content = path_or_file.read()
+    try:
+        table = read_table(name, content)
+    except UnreadableSheet as exc:
+        raise FileRowsError(
+            [{"row": 1, "column": "", "message": "；".join(exc.messages)}]
+        ) from None
     if not table:
         raise FileRowsError([{"row": 1, "column": "", "message": _("文件为空")}])
-    header = [str(h or "").strip() for h in table[0]]
     keys = {}
-    for i, text in enumerate(header):
+    for i, text in enumerate(table[0]):
         for key, names in HEADERS.items():
-            if text.lower() in names:
+            if norm_header(text).lower() in names:
                 keys[i] = key
     rows = []
     for n, values in enumerate(table[1:], start=2):
@@ -55,25 +67,6 @@ def read_rows(path_or_file, name: str | None = None) -> tuple[list[dict], set[st
             row[key] = values[i] if i < len(values) else None
         rows.append(row)
     return rows, set(keys.values())
-
-
-def _csv_rows(path_or_file) -> list[list]:
-    if isinstance(path_or_file, (str, Path)):
-        data = Path(path_or_file).read_bytes()
-    else:
-        data = path_or_file.read()
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    return list(csv.reader(io.StringIO(text)))
-
-
-def _xlsx_rows(path_or_file) -> list[list]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path_or_file, read_only=True, data_only=True)
-    try:
-        return [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
 
 
 def parse_date(value) -> date:
@@ -93,184 +86,131 @@ def parse_count(value) -> int:
     return number
 
 
-def read_series_file(path_or_file, name: str | None = None) -> list[tuple[date, int]]:
-    """(day, diners) pairs of a one-canteen `date,diners` file; FileRowsError if any row is
-    bad (unreadable date or count, a negative count, a day twice, a day in the future)."""
-    rows, columns = read_rows(path_or_file, name)
-    errors = [
-        {"row": 1, "column": key, "message": _("缺少列：%(c)s") % {"c": key}}
-        for key in ("date", "diners")
-        if key not in columns
-    ]
-    if errors:
-        raise FileRowsError(errors)
-    pairs, seen = [], {}
-    today = date.today()
-    for row in rows:
+@dataclass
+class RowCheck:
+    """The errors found so far, reported under each column's name in the file's language."""
+
+    columns: dict[str, str]  # canonical key → the name errors report
+    errors: list[dict] = field(default_factory=list)
+
+    def add(self, n: int, key: str, message: str) -> None:
+        self.errors.append({"row": n, "column": self.columns.get(key, key), "message": message})
+
+    def missing(self, columns: set[str], wanted) -> None:
+        for key in wanted:
+            if key not in columns:
+                self.add(1, key, _("缺少列：%(c)s") % {"c": self.columns.get(key, key)})
+
+    def day_and_count(self, row: dict, meal: str = Meal.LUNCH) -> tuple[date | None, int | None]:
+        """The row's date and count, each None (with its error) when unusable; the count's
+        rules (no future day, not negative, a known meal) are the services' own."""
         n = row["_row"]
         try:
             day = parse_date(row["date"])
         except (TypeError, ValueError):
-            errors.append(
-                {
-                    "row": n,
-                    "column": "date",
-                    "message": _("日期无法识别：%(v)s") % {"v": row["date"]},
-                }
-            )
+            self.add(n, "date", _("日期无法识别：%(v)s") % {"v": row["date"]})
             day = None
         try:
             diners = parse_count(row["diners"])
         except (TypeError, ValueError):
-            errors.append(
-                {
-                    "row": n,
-                    "column": "diners",
-                    "message": _("就餐人数应为非负整数：%(v)s") % {"v": row["diners"]},
-                }
-            )
+            self.add(n, "diners", _("就餐人数应为非负整数：%(v)s") % {"v": row["diners"]})
             diners = None
-        if day is not None and day > today:
-            errors.append(
-                {"row": n, "column": "date", "message": _("日期 %(d)s 晚于今天") % {"d": day}}
-            )
-        elif day is not None and day in seen:
-            errors.append(
-                {
-                    "row": n,
-                    "column": "date",
-                    "message": _("日期 %(d)s 与第 %(r)s 行重复") % {"d": day, "r": seen[day]},
-                }
-            )
-        if day is not None:
-            seen.setdefault(day, n)
         if day is not None and diners is not None:
+            for key, message in check_diner_day(day, meal, diners).items():
+                self.add(n, key, message)
+                if key == "date":
+                    day = None
+        return day, diners
+
+    def once(self, seen: dict, key, n: int) -> bool:
+        """True the first time `key` is met; an error naming the first row after that."""
+        if key in seen:
+            self.add(n, "date", _("与第 %(r)s 行重复") % {"r": seen[key]})
+            return False
+        seen[key] = n
+        return True
+
+
+def read_series_file(path_or_file, name: str | None = None) -> list[tuple[date, int]]:
+    """(day, diners) pairs of a one-canteen `date,diners` file; FileRowsError if any row is
+    bad (unreadable date or count, a negative count, a day twice, a day in the future)."""
+    rows, columns = read_rows(path_or_file, name)
+    check = RowCheck({})
+    check.missing(columns, ("date", "diners"))
+    if check.errors:
+        raise FileRowsError(check.errors)
+    pairs, seen = [], {}
+    for row in rows:
+        day, diners = check.day_and_count(row)
+        if day is not None and check.once(seen, day, row["_row"]) and diners is not None:
             pairs.append((day, diners))
-    if errors:
-        raise FileRowsError(errors)
+    if check.errors:
+        raise FileRowsError(check.errors)
     if not pairs:
         raise FileRowsError([{"row": 2, "column": "", "message": _("没有数据行")}])
     return pairs
 
 
 def import_diners(actor, path_or_file, name: str | None = None, canteen=None) -> dict:
-    """Diner counts from a card-swipe export (.xlsx/.csv: 食堂, 日期, 餐次, 就餐人数; 食堂
-    may be left out when importing into one `canteen`). All or nothing: any bad row —
-    an unknown canteen or one outside the actor's scope, a negative count, a date in the
-    future, an unknown meal, a (canteen, day, meal) twice — and nothing is written:
-    {"imported": 0, "errors": [{"row", "column", "message"}]}. Re-importing a day updates
-    its count."""
-    from django.db import transaction
-
-    from .models import Canteen, DinerCount, Meal
-    from .services import check_diner_day, require, save
-
+    """Diner counts from a card-swipe export (食堂 may be left out when importing into one
+    `canteen`). All or nothing: any bad row — an unknown canteen or one outside the actor's
+    scope, a negative count, a date in the future, an unknown meal, a (canteen, day, meal)
+    twice — and nothing is written: {"imported": 0, "errors": [{"row", "column",
+    "message"}]}. Re-importing a day updates its count."""
     require(actor, "add")
+    check = RowCheck({key: names[-1] for key, names in HEADERS.items()})
     try:
         rows, columns = read_rows(path_or_file, name)
     except FileRowsError as exc:
         return {"imported": 0, "errors": exc.errors}
-    errors = [
-        {
-            "row": 1,
-            "column": HEADERS[key][-1],
-            "message": _("缺少列：%(c)s") % {"c": HEADERS[key][-1]},
-        }
-        for key in ("date", "diners") + (() if canteen else ("canteen",))
-        if key not in columns
-    ]
-    if errors:
-        return {"imported": 0, "errors": errors}
+    check.missing(columns, ("date", "diners") + (() if canteen else ("canteen",)))
+    if check.errors:
+        return {"imported": 0, "errors": check.errors}
     visible = Canteen.objects.all() if actor is None else Canteen.objects.restrict(actor, "change")
-    by_text: dict[str, object] = {}
-    meal_names = {label: value for value, label in Meal.choices} | {v: v for v in Meal.values}
+    by_text: dict[str, Canteen | None] = {}
     parsed, seen = [], {}
     for row in rows:
         n = row["_row"]
-        target = canteen
-        if canteen is None:
-            text = str(row.get("canteen") or "").strip()
-            if text not in by_text:
-                by_text[text] = (
-                    visible.filter(code=text).first()
-                    or (list(visible.filter(name=text)[:2]) or [None])[0]
-                )
-            target = by_text[text]
-            if target is None:
-                errors.append(
-                    {
-                        "row": n,
-                        "column": "食堂",
-                        "message": _("找不到食堂：%(t)s（或不在权限范围内）") % {"t": text},
-                    }
-                )
-        meal = meal_names.get(str(row.get("meal") or "午餐").strip())
+        target = canteen or _canteen(visible, by_text, str(row.get("canteen") or "").strip())
+        if target is None:
+            check.add(
+                n, "canteen", _("找不到食堂：%(t)s（或不在权限范围内）") % {"t": row.get("canteen")}
+            )
+        meal = MEALS.get(str(row.get("meal") or "午餐").strip())
         if meal is None:
-            errors.append(
-                {
-                    "row": n,
-                    "column": "餐次",
-                    "message": _("未知餐次：%(m)s") % {"m": row.get("meal")},
-                }
-            )
-        try:
-            day = parse_date(row["date"])
-        except (TypeError, ValueError):
-            errors.append(
-                {
-                    "row": n,
-                    "column": "日期",
-                    "message": _("日期无法识别：%(v)s") % {"v": row["date"]},
-                }
-            )
-            day = None
-        try:
-            diners = parse_count(row["diners"])
-        except (TypeError, ValueError):
-            errors.append(
-                {
-                    "row": n,
-                    "column": "就餐人数",
-                    "message": _("就餐人数应为非负整数：%(v)s") % {"v": row["diners"]},
-                }
-            )
-            diners = None
-        if day is not None and meal and diners is not None:
-            problems = check_diner_day(day, meal, diners)
-            for field, message in problems.items():
-                errors.append(
-                    {
-                        "row": n,
-                        "column": {"date": "日期", "meal": "餐次", "diners": "就餐人数"}[field],
-                        "message": message,
-                    }
-                )
-            key = (getattr(target, "pk", None), day, meal)
-            if target is not None and key in seen:
-                errors.append(
-                    {
-                        "row": n,
-                        "column": "日期",
-                        "message": _("与第 %(r)s 行重复") % {"r": seen[key]},
-                    }
-                )
-            seen.setdefault(key, n)
-            if target is not None and not problems:
-                parsed.append((target, day, meal, diners))
-    if errors:
-        return {"imported": 0, "errors": errors}
-    with transaction.atomic():
-        days = [day for _c, day, _m, _n in parsed]
-        existing = {
-            (r.canteen_id, r.date, r.meal): r
-            for r in DinerCount.objects.filter(
-                canteen__in={c.pk for c, *_rest in parsed}, date__gte=min(days), date__lte=max(days)
-            )
-        }
-        for target, day, meal, diners in parsed:
-            row = existing.get((target.pk, day, meal)) or DinerCount(
-                canteen=target, date=day, meal=meal
-            )
-            row.diners, row.source = diners, DinerCount.Source.IMPORT
-            save(actor, row)
+            check.add(n, "meal", _("未知餐次：%(m)s") % {"m": row.get("meal")})
+        day, diners = check.day_and_count(row, meal or Meal.LUNCH)
+        if None in (target, meal, day, diners):
+            continue
+        if check.once(seen, (target.pk, day, meal), n):
+            parsed.append((target, day, meal, diners))
+    if check.errors:
+        return {"imported": 0, "errors": check.errors}
+    _write(actor, parsed)
     return {"imported": len(parsed), "errors": []}
+
+
+def _canteen(visible, cache: dict, text: str) -> Canteen | None:
+    if text not in cache:
+        by_name = list(visible.filter(name=text)[:2])
+        cache[text] = visible.filter(code=text).first() or (
+            by_name[0] if len(by_name) == 1 else None
+        )
+    return cache[text]
+
+
+@transaction.atomic
+def _write(actor, parsed: list[tuple]) -> None:
+    days = [day for _c, day, _m, _n in parsed]
+    existing = {
+        (r.canteen_id, r.date, r.meal): r
+        for r in DinerCount.objects.filter(
+            canteen__in={c.pk for c, *_rest in parsed}, date__gte=min(days), date__lte=max(days)
+        )
+    }
+    for target, day, meal, diners in parsed:
+        row = existing.get((target.pk, day, meal)) or DinerCount(
+            canteen=target, date=day, meal=meal
+        )
+        row.diners, row.source = diners, DinerCount.Source.IMPORT
+        save(actor, row)

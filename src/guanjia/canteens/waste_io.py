@@ -9,15 +9,15 @@ rows numbered as in the sheet (header = row 1).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from guanjia.core.spreadsheets import norm_header, read_table
 
 from . import services, waste
 from .models import Canteen, Meal, WasteRecord, WasteStream
@@ -46,31 +46,6 @@ STREAMS |= {"加工": "preparation", "变质": "spoilage", "过期": "spoilage",
             "未售出": "unserved", "餐盘": "plate", "剩饭剩菜": "plate"}  # fmt: skip
 YES = {"是", "可食", "y", "yes", "true", "1", "√"}
 NO = {"否", "不可食", "n", "no", "false", "0", "×"}
-
-
-def _norm(text) -> str:
-    text = str(text or "").strip().replace("（", "(").replace("）", ")")
-    return re.sub(r"\s+", "", text)
-
-
-def read_table(name: str, content: bytes) -> list[list]:
-    """Rows of the first sheet of an .xlsx or of a .csv (UTF-8 or GB18030)."""
-    if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # any unreadable workbook
-            raise ValidationError(_("无法读取 Excel 文件：%(e)s") % {"e": exc}) from None
-        return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-    if name.lower().endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return [list(r) for r in csv.reader(io.StringIO(content.decode(encoding)))]
-            except UnicodeDecodeError:
-                continue
-        raise ValidationError(_("无法识别 CSV 文件的编码（应为 UTF-8 或 GBK）"))
-    raise ValidationError(_("只支持 .xlsx 和 .csv 文件"))
 
 
 def _blank(v) -> bool:
@@ -132,14 +107,14 @@ def _failed(errors: list[dict], rows: int) -> dict:
 
 
 def _columns(header: list) -> tuple[dict[str, int], list[dict]]:
-    names = [_norm(h) for h in header]
+    names = [norm_header(h) for h in header]
     where = {}
     for key, label in COLUMNS.items():
-        if _norm(label) in names:
-            where[key] = names.index(_norm(label))
+        if norm_header(label) in names:
+            where[key] = names.index(norm_header(label))
     for alias, key in HEADER_ALIASES.items():
-        if key not in where and _norm(alias) in names:
-            where[key] = names.index(_norm(alias))
+        if key not in where and norm_header(alias) in names:
+            where[key] = names.index(norm_header(alias))
     missing = [
         {"row": 1, "column": COLUMNS[k], "message": _("缺少必需的列“%(c)s”") % {"c": COLUMNS[k]}}
         for k in REQUIRED

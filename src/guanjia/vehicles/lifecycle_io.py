@@ -9,10 +9,7 @@ litres, an amount and a card number or a plate. Any bad row → nothing imported
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from guanjia.core.scope import ensure_in_scope
+from guanjia.core.spreadsheets import norm_header, read_table
 
 from . import lifecycle
 from .models import FuelCard, Vehicle
@@ -37,34 +35,6 @@ COLUMNS = {
     "station": ("加油站", "网点"),
 }
 REQUIRED = ("at", "litres", "amount")
-
-
-def _norm_header(text) -> str:
-    text = str(text or "").strip().replace("（", "(").replace("）", ")")
-    return re.sub(r"\s+", "", text)
-
-
-def read_table(name: str, content: bytes) -> list[list]:
-    """Rows of the first sheet of an .xlsx or of a .csv (UTF-8 or GB18030)."""
-    if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # any unreadable workbook
-            raise ValidationError(_("无法读取 Excel 文件：%(e)s") % {"e": exc}) from None
-        return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-    if name.lower().endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError(_("无法识别 CSV 文件的编码（应为 UTF-8 或 GBK）"))
-        return [list(r) for r in csv.reader(io.StringIO(text))]
-    raise ValidationError(_("只支持 .xlsx 和 .csv 文件"))
 
 
 def _blank(v) -> bool:
@@ -121,13 +91,13 @@ def import_refuellings(user, name: str, content: bytes, *, agency=None) -> dict:
 
     if not rows or all(_blank(c) for c in rows[0]):
         return _failed([{"row": 1, "column": "", "message": _("缺少表头")}], 0)
-    headers = [_norm_header(h) for h in rows[0]]
+    headers = [norm_header(h) for h in rows[0]]
     where: dict[str, int] = {}
     label: dict[str, str] = {}
     for key, names in COLUMNS.items():
         for n in names:
-            if _norm_header(n) in headers:
-                where[key], label[key] = headers.index(_norm_header(n)), names[0]
+            if norm_header(n) in headers:
+                where[key], label[key] = headers.index(norm_header(n)), names[0]
                 break
     for key in REQUIRED:
         if key not in where:

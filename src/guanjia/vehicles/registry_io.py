@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from guanjia.core.models import Agency
 from guanjia.core.scope import ensure_in_scope, scope_q
+from guanjia.core.spreadsheets import UnreadableSheet, read_table
 
 from .models import BodyType, Category, EnergyType, Vehicle
 from .services import _check_vehicle, _prepare_vehicle, _require, status_change_error
@@ -76,10 +77,6 @@ NO = {"否", "进口", "n", "no", "false", "0"}
 MAX_ROWS = 200_000
 
 
-class UnreadableSheet(ValueError):
-    pass
-
-
 def _header(text) -> str:
     text = unicodedata.normalize("NFKC", str(text or "")).strip()
     text = re.sub(r"\s+", "", text)
@@ -106,30 +103,7 @@ def _norm(text: str) -> str:
 
 def read_rows(content: bytes, name: str) -> list[list[str]]:
     """Every row of the first sheet (or of the CSV) as text cells, the header included."""
-    lower = (name or "").lower()
-    if lower.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UnreadableSheet(_("无法识别CSV文件的编码（请另存为UTF-8）"))
-        return [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text))]
-    if lower.endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several kinds for a broken file
-            raise UnreadableSheet(_("无法读取Excel文件：%s") % exc) from None
-        try:
-            ws = wb.worksheets[0]
-            return [[_cell(c) for c in row] for row in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    raise UnreadableSheet(_("只支持 .xlsx 和 .csv 文件"))
+    return [[_cell(c) for c in row] for row in read_table(name, content)]
 
 
 def _choice(value: str, choices, aliases=None):
@@ -541,7 +515,7 @@ def import_file(actor, content: bytes, name: str, default_agency=None, progress=
     try:
         rows = read_rows(content, name)
     except UnreadableSheet as exc:
-        return _failed([{"row": 1, "column": "", "message": str(exc)}], 0)
+        return _failed([{"row": 1, "column": "", "message": "；".join(exc.messages)}], 0)
     return import_rows(actor, rows, default_agency=default_agency, progress=progress)
 
 
