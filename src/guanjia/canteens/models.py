@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.models import Agency, ChangeLogged, Region, User
+from guanjia.core.models import Agency, ChangeLogged, Region, RuleValue, User
 from guanjia.core.scope import ScopedModel
 
 NON_NEGATIVE = [MinValueValidator(0)]
@@ -44,36 +44,22 @@ class CanteenOwned(ScopedModel, ChangeLogged):
         abstract = True
 
 
-class CanteenRule(ScopedModel, ChangeLogged):
+class CanteenRule(RuleValue):
     """A number a canteen rule compares against (询价 above 5,000 元 from ≥ 3 suppliers, 留样
     ≥ 125 g for ≥ 48 h, health certificates warned 30 days ahead …), with the clause it comes
     from; an agency may override the default. Loaded from data/rules.json after migrate."""
 
-    key = models.CharField(_("标识"), max_length=64)
-    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=4)
-    unit = models.CharField(_("单位"), max_length=16, blank=True)
-    label = models.CharField(_("名称"), max_length=128)
-    agency = models.ForeignKey(
-        Agency, verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE
-    )
-    source = models.CharField(_("依据"), max_length=255)
-
     scope_domain = "canteens"
-    scope_agency_field = None  # reference data: restrict() checks the permission only
 
-    class Meta:
+    class Meta(RuleValue.Meta):
         verbose_name = _("食堂管理规则")
         verbose_name_plural = _("食堂管理规则")
-        ordering = ["key"]
         constraints = [
             models.UniqueConstraint(
                 fields=["key"], condition=Q(agency__isnull=True), name="canteen_rule_unique_default"
             ),
             models.UniqueConstraint(fields=["key", "agency"], name="canteen_rule_unique_agency"),
         ]
-
-    def __str__(self):
-        return f"{self.label} {self.value}{self.unit}"
 
 
 # -- canteens and diners ----------------------------------------------------------------------

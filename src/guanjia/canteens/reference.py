@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from guanjia.core import audit
 
@@ -57,11 +56,7 @@ def rule(key: str, agency=None):
     """The rule row that applies to `agency`: its own override, else the default."""
     from .models import CanteenRule
 
-    found = {r.agency_id: r for r in CanteenRule.objects.filter(key=key)}
-    chosen = (agency is not None and found.get(agency.pk)) or found.get(None)
-    if chosen is None:
-        raise LookupError(_("规则 %(k)s 未配置") % {"k": key})
-    return chosen
+    return CanteenRule.applying(key, agency)
 
 
 def rule_value(key: str, agency=None) -> Decimal:

@@ -388,3 +388,38 @@ class CalendarDay(ScopedModel, ChangeLogged):
     def __str__(self):
         kind = _("上班") if self.is_workday else _("休息")
         return f"{self.date} {kind} {self.name}".strip()
+
+
+class RuleValue(ScopedModel, ChangeLogged):
+    """A number a domain's rules compare against, with the clause or practice it comes from;
+    a row without an agency is the default, an agency's own row overrides it for that agency
+    (and only it). Each domain keeps its own table of these (vehicles' thresholds, canteens'
+    rules), loaded from the JSON beside its code."""
+
+    key = models.CharField(_("标识"), max_length=64)
+    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=4)
+    unit = models.CharField(_("单位"), max_length=16, blank=True)
+    label = models.CharField(_("名称"), max_length=128)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    source = models.CharField(_("依据"), max_length=255)
+
+    scope_agency_field = None  # reference data: restrict() checks the permission only
+
+    class Meta:
+        abstract = True
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.label} {self.value}{self.unit}"
+
+    @classmethod
+    def applying(cls, key: str, agency=None):
+        """The row that applies to `agency`: its own override, else the default.
+        LookupError when the key has no default."""
+        rows = {r.agency_id: r for r in cls.objects.filter(key=key)}
+        chosen = (agency is not None and rows.get(agency.pk)) or rows.get(None)
+        if chosen is None:
+            raise LookupError(_("规则 %(k)s 未配置") % {"k": key})
+        return chosen

@@ -75,12 +75,7 @@ def scoped(model, user, action: str = "view"):
 
 def threshold_value(key: str, agency: Agency | None = None) -> Decimal:
     """The value for `agency` (its own override, else the default)."""
-    rows = {t.agency_id: t.value for t in Threshold.objects.filter(key=key)}
-    if agency is not None and agency.pk in rows:
-        return rows[agency.pk]
-    if None not in rows:
-        raise LookupError(_("阈值 %(k)s 未配置") % {"k": key})
-    return rows[None]
+    return Threshold.applying(key, agency).value
 
 
 def threshold_source(key: str) -> str:

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.models import Agency, ChangeLogged, Region, User
+from guanjia.core.models import Agency, ChangeLogged, Region, RuleValue, User
 from guanjia.core.scope import ScopedModel
 
 
@@ -274,27 +274,16 @@ class ConfigurationStandard(ScopedModel, ChangeLogged):
         return self.key
 
 
-class Threshold(ScopedModel, ChangeLogged):
+class Threshold(RuleValue):
     """A number a rule compares against (fuel over norm by 20 %, maintenance approval above
     5,000 元, report interval 30 s …), with its source; an agency may override the national
     or regional value."""
 
-    key = models.CharField(_("标识"), max_length=64)
-    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=4)
-    unit = models.CharField(_("单位"), max_length=16, blank=True)
-    label = models.CharField(_("名称"), max_length=128)
-    agency = models.ForeignKey(
-        Agency, verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE
-    )
-    source = models.CharField(_("依据"), max_length=255)
-
     scope_domain = "vehicles"
-    scope_agency_field = None  # reference data: restrict() checks the permission only
 
-    class Meta:
+    class Meta(RuleValue.Meta):
         verbose_name = _("规则阈值")
         verbose_name_plural = _("规则阈值")
-        ordering = ["key"]
         constraints = [
             models.UniqueConstraint(
                 fields=["key"], condition=Q(agency__isnull=True), name="threshold_unique_default"

@@ -56,14 +56,3 @@ def load_reference_data(overwrite: bool = False, audited: bool = False) -> dict[
                 _obj, created = Threshold.objects.get_or_create(key=key, agency=None, defaults=row)
                 added["thresholds"] += created
     return added
-
-
-def threshold(key: str, agency=None):
-    """The value of a threshold for an agency: its own override, else the default."""
-    from .models import Threshold
-
-    rows = {t.agency_id: t for t in Threshold.objects.filter(key=key)}
-    chosen = (agency is not None and rows.get(agency.pk)) or rows.get(None)
-    if chosen is None:
-        raise LookupError(f"阈值 {key} 未配置")
-    return chosen
