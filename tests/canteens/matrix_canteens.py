@@ -8,12 +8,13 @@ sees and writes it (writes in a rolled-back savepoint).
 """
 
 import datetime as dt
+from functools import partial
 
 from guanjia.canteens import services
 from guanjia.canteens.models import Canteen, Forecast
 from guanjia.core.models import Agency
 
-from ..core.scope_kinds import Detail, Listing, Write
+from ..core.scope_kinds import Detail, Listing, SeededCase, Write
 
 V1 = "/api/v1/canteens"
 CODE = "matrix-b"
@@ -34,21 +35,7 @@ def seed(ctx) -> dict:
     return ids
 
 
-class Seeded:
-    def __init__(self, inner):
-        self.inner = inner
-
-    def scoped(self, ctx, client, user):
-        seed(ctx)
-        self.inner.scoped(ctx, client, user)
-
-    def wide(self, ctx, client, user):
-        seed(ctx)
-        self.inner.wide(ctx, client, user)
-
-    def norole(self, ctx, client, user):
-        seed(ctx)
-        self.inner.norole(ctx, client, user)
+Seeded = partial(SeededCase, seed)
 
 
 def _b(item, ctx):

@@ -11,6 +11,7 @@ edits one — the Sichuan template is "B's" for A's staff.
 """
 
 import io
+from functools import partial
 
 from django.db import transaction
 from openpyxl import load_workbook
@@ -20,7 +21,7 @@ from guanjia.canteens.models import Canteen, EvaluationTemplate
 from guanjia.core.models import Agency
 
 from ..core.conftest import snapshot
-from ..core.scope_kinds import Detail, Listing, Write, _items
+from ..core.scope_kinds import Detail, Listing, SeededCase, Write, _items
 
 V1 = "/api/v1/canteens"
 B_CODE = "matrix-eval-b"
@@ -70,18 +71,7 @@ def _str(d):
     return None if d is None else str(d)
 
 
-class Seeded:
-    def __init__(self, inner):
-        self.inner = inner
-
-    def scoped(self, ctx, client, user):
-        self.inner.scoped(seed(ctx), client, user)
-
-    def wide(self, ctx, client, user):
-        self.inner.wide(seed(ctx), client, user)
-
-    def norole(self, ctx, client, user):
-        self.inner.norole(seed(ctx), client, user)
+Seeded = partial(SeededCase, seed)
 
 
 def _b(item, ctx):

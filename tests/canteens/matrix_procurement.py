@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 from guanjia.canteens import menus, procurement, services, stock
 from guanjia.canteens.models import Canteen, Dish, Forecast, PurchaseRequest, Supplier
 from guanjia.core.models import Agency
 
-from ..core.scope_kinds import Detail, Listing, Write
+from ..core.scope_kinds import Detail, Listing, SeededCase, Write
 
 V1 = "/api/v1/canteens"
 WEEK = dt.date(2026, 3, 2)  # a Monday; 2–6 March 2026 are workdays, 7–8 the weekend
@@ -130,21 +131,7 @@ def seed(ctx) -> dict:
     return ids
 
 
-class Seeded:
-    def __init__(self, inner):
-        self.inner = inner
-
-    def scoped(self, ctx, client, user):
-        seed(ctx)
-        self.inner.scoped(ctx, client, user)
-
-    def wide(self, ctx, client, user):
-        seed(ctx)
-        self.inner.wide(ctx, client, user)
-
-    def norole(self, ctx, client, user):
-        seed(ctx)
-        self.inner.norole(ctx, client, user)
+Seeded = partial(SeededCase, seed)
 
 
 def _b(item, ctx):

@@ -10,6 +10,7 @@ and writes it (writes in a rolled-back savepoint).
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -19,7 +20,7 @@ from guanjia.canteens.models import Canteen, SurveyResponse
 from guanjia.core.models import Agency
 
 from ..core.conftest import snapshot
-from ..core.scope_kinds import Detail, Listing, Write
+from ..core.scope_kinds import Detail, Listing, SeededCase, Write
 
 V1 = "/api/v1/canteens"
 B_CODE = "matrix-waste-b"
@@ -55,18 +56,7 @@ def seed(ctx) -> dict:
     return ctx
 
 
-class Seeded:
-    def __init__(self, inner):
-        self.inner = inner
-
-    def scoped(self, ctx, client, user):
-        self.inner.scoped(seed(ctx), client, user)
-
-    def wide(self, ctx, client, user):
-        self.inner.wide(seed(ctx), client, user)
-
-    def norole(self, ctx, client, user):
-        self.inner.norole(seed(ctx), client, user)
+Seeded = partial(SeededCase, seed)
 
 
 def _b(item, ctx):

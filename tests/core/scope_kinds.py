@@ -175,3 +175,27 @@ def _fill(body, ctx):
 
 def _b_agency(item, ctx):
     return item["agency_id"] in ctx["b_ids"]
+
+
+class SeededCase:
+    """A case of the kinds above, run once `seed(ctx)` has made B's data. `seed` may return
+    the ids it made (added to ctx) or ctx itself. Modules bind their own seed:
+    `Seeded = partial(SeededCase, seed)`."""
+
+    def __init__(self, seed, case):
+        self.seed, self.case = seed, case
+
+    def _ready(self, ctx):
+        found = self.seed(ctx)
+        if isinstance(found, dict) and found is not ctx:
+            ctx.update(found)
+        return ctx
+
+    def scoped(self, ctx, client, user):
+        self.case.scoped(self._ready(ctx), client, user)
+
+    def wide(self, ctx, client, user):
+        self.case.wide(self._ready(ctx), client, user)
+
+    def norole(self, ctx, client, user):
+        self.case.norole(self._ready(ctx), client, user)

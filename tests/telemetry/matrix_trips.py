@@ -4,11 +4,12 @@ Agency B (成都) has a car with two trips, agency A one car with one trip. Whoe
 see B's cars neither lists nor opens B's trips (404); whoever sees everything does."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from guanjia.core.models import Agency
 from guanjia.telemetry.models import Trip
 
-from ..core.scope_kinds import Detail, Listing, _b_agency
+from ..core.scope_kinds import Detail, Listing, SeededCase, _b_agency
 from .rules_fixtures import CHENGDU, DAZU, car
 
 URL = "/api/v1/telemetry/trips"
@@ -40,22 +41,7 @@ def seed(ctx) -> None:
     ctx.update(b_trip=made[0].pk, a_trip=made[2].pk)
 
 
-class Seeded:
-    def __init__(self, case):
-        self.case = case
-
-    def scoped(self, ctx, client, user):
-        seed(ctx)
-        self.case.scoped(ctx, client, user)
-
-    def wide(self, ctx, client, user):
-        seed(ctx)
-        self.case.wide(ctx, client, user)
-
-    def norole(self, ctx, client, user):
-        seed(ctx)
-        self.case.norole(ctx, client, user)
-
+Seeded = partial(SeededCase, seed)
 
 CASES = {
     ("GET", "/telemetry/trips"): Seeded(Listing(URL, _b_agency)),

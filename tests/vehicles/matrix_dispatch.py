@@ -10,6 +10,7 @@ is refused as "only the requester", which shows the request was found.
 """
 
 from datetime import date
+from functools import partial
 
 from django.db import transaction
 
@@ -18,7 +19,7 @@ from guanjia.vehicles import dispatch
 from guanjia.vehicles.models import Driver, TripRequest, Vehicle
 
 from ..core.conftest import call, snapshot
-from ..core.scope_kinds import Detail, Listing, Write, _b_agency
+from ..core.scope_kinds import Detail, Listing, SeededCase, Write, _b_agency
 from .dispatch_helpers import soon, trip
 
 V1 = "/api/v1/vehicles/trips"
@@ -75,24 +76,7 @@ def seed(ctx) -> dict:
     }
 
 
-class Seeded:
-    """Any case of scope_kinds, once B's dispatch data exists."""
-
-    def __init__(self, case):
-        self.case = case
-
-    def _ctx(self, ctx):
-        ctx.update(seed(ctx))
-        return ctx
-
-    def scoped(self, ctx, client, user):
-        self.case.scoped(self._ctx(ctx), client, user)
-
-    def wide(self, ctx, client, user):
-        self.case.wide(self._ctx(ctx), client, user)
-
-    def norole(self, ctx, client, user):
-        self.case.norole(self._ctx(ctx), client, user)
+Seeded = partial(SeededCase, seed)
 
 
 class RateB:

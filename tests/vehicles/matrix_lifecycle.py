@@ -12,6 +12,7 @@ writes it (writes in a rolled-back savepoint).
 import datetime as dt
 import json
 from decimal import Decimal
+from functools import partial
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -21,7 +22,7 @@ from guanjia.vehicles import lifecycle, signals_private_use
 from guanjia.vehicles.models import FuelCard, Maintenance, MisuseCase, Vehicle
 
 from ..core.conftest import snapshot
-from ..core.scope_kinds import Detail, Listing, Write
+from ..core.scope_kinds import Detail, Listing, SeededCase, Write
 
 V1 = "/api/v1/vehicles"
 B_PLATE, B_GONE = "川A60001", "川A60002"
@@ -78,23 +79,7 @@ def seed(ctx) -> dict:
     return ids
 
 
-class Seeded:
-    """Seed B's lifecycle data, then run a case of the shared kinds."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def scoped(self, ctx, client, user):
-        seed(ctx)
-        self.inner.scoped(ctx, client, user)
-
-    def wide(self, ctx, client, user):
-        seed(ctx)
-        self.inner.wide(ctx, client, user)
-
-    def norole(self, ctx, client, user):
-        seed(ctx)
-        self.inner.norole(ctx, client, user)
+Seeded = partial(SeededCase, seed)
 
 
 def _b(item, ctx):
