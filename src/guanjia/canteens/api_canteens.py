@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from guanjia.core.api import LimitOffset
+from guanjia.core.api import WRITE_ERRORS, LimitOffset
 from guanjia.core.schemas import Error
 from guanjia.core.scope import subtree_q
 
@@ -20,7 +20,6 @@ from . import forecasts, services
 from .models import AttendanceEvent, Canteen, DinerCount, Meal
 
 router = Router(tags=["机关食堂"])
-WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
 
 
 def canteen_or_404(request, pk: int, action: str = "view") -> Canteen:

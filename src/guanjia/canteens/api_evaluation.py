@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from guanjia.core.api import LimitOffset
+from guanjia.core.api import WRITE_ERRORS, LimitOffset, visible
 from guanjia.core.models import Region
 from guanjia.core.schemas import Error
 
@@ -23,11 +23,6 @@ from .models import Canteen, Evaluation, EvaluationItem, EvaluationScore, Evalua
 from .reference_evaluation import install_missing
 
 router = Router(tags=["机关食堂"])
-WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
-
-
-def _get(request, model, pk, action="view"):
-    return get_object_or_404(model.objects.restrict(request.user, action), pk=pk)
 
 
 # -- templates --------------------------------------------------------------------------------
@@ -90,7 +85,7 @@ def list_templates(request):
     summary="评估模板及评估项",
 )
 def get_template(request, template_id: int):
-    return _template_out(_get(request, EvaluationTemplate, template_id), with_items=True)
+    return _template_out(visible(request, EvaluationTemplate, template_id), with_items=True)
 
 
 class ItemIn(Schema):
@@ -118,7 +113,7 @@ class ItemsIn(Schema):
 def save_template_items(request, template_id: int, data: ItemsIn):
     """整体替换模板的评估项（按编号匹配）。分值合计不为100时拒绝；已有评分记录的评估项不能删除。
     仅可修改本地区及下级地区的模板（全部数据权限可修改任意模板）。"""
-    template = _get(request, EvaluationTemplate, template_id, "change")
+    template = visible(request, EvaluationTemplate, template_id, "change")
     evaluation.save_template_items(request.user, template, [i.dict() for i in data.items])
     return _template_out(template, with_items=True)
 
@@ -196,7 +191,7 @@ class EvaluationIn(Schema):
 )
 def start_evaluation(request, data: EvaluationIn):
     """已有同期同类评估时返回该评估（草稿则重新计算指标项）。抽查评估不能由食堂所属单位的人员进行。"""
-    canteen = _get(request, Canteen, data.canteen_id)
+    canteen = visible(request, Canteen, data.canteen_id)
     ev = evaluation.start_evaluation(request.user, canteen, data.period, data.kind)
     return Status(201, _detail(ev))
 
@@ -258,7 +253,7 @@ def spot_check_sample(request, year: int, region: str | None = None, seed: str |
     summary="评估详情（各评估项得分）",
 )
 def get_evaluation(request, evaluation_id: int):
-    return _detail(_get(request, Evaluation, evaluation_id))
+    return _detail(visible(request, Evaluation, evaluation_id))
 
 
 @router.post(
@@ -267,7 +262,7 @@ def get_evaluation(request, evaluation_id: int):
     summary="重新计算指标项",
 )
 def compute(request, evaluation_id: int):
-    ev = _get(request, Evaluation, evaluation_id, "change")
+    ev = visible(request, Evaluation, evaluation_id, "change")
     return _detail(evaluation.compute_indicators(request.user, ev))
 
 
@@ -282,7 +277,7 @@ class MarkIn(Schema):
     summary="评审项评分（佐证材料请在页面上传）",
 )
 def mark_item(request, evaluation_id: int, code: str, data: MarkIn):
-    ev = _get(request, Evaluation, evaluation_id, "change")
+    ev = visible(request, Evaluation, evaluation_id, "change")
     row = get_object_or_404(
         EvaluationScore.objects.restrict(request.user, "change").select_related("item"),
         evaluation=ev, item__code=code,
@@ -297,13 +292,13 @@ def mark_item(request, evaluation_id: int, code: str, data: MarkIn):
     summary="提交评估（抽查评估提交即定级）",
 )
 def submit(request, evaluation_id: int):
-    ev = _get(request, Evaluation, evaluation_id, "change")
+    ev = visible(request, Evaluation, evaluation_id, "change")
     return _detail(evaluation.submit(request.user, ev))
 
 
 @router.get("/evaluations/{evaluation_id}/report.docx", summary="评估报告（Word）")
 def report(request, evaluation_id: int):
-    ev = _get(request, Evaluation, evaluation_id)
+    ev = visible(request, Evaluation, evaluation_id)
     response = HttpResponse(evaluation_report.word_report(ev), content_type=evaluation_report.DOCX)
     name = f"evaluation-{ev.canteen.code}-{ev.period}-{ev.kind}.docx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -9,22 +9,16 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from guanjia.core.api import LimitOffset
+from guanjia.core.api import WRITE_ERRORS, LimitOffset, visible
 from guanjia.core.schemas import Error
 
 from . import menus
 from .models import Canteen, Dish, DishCategory, MenuPlan
 
 router = Router(tags=["机关食堂"])
-WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
-
-
-def _get(request, model, pk, action="view"):
-    return get_object_or_404(model.objects.restrict(request.user, action), pk=pk)
 
 
 # -- dishes -------------------------------------------------------------------------------
@@ -96,7 +90,7 @@ def list_dishes(request, filters: Query[DishFilter]):
 
 @router.post("/dishes", response={201: DishOut, **WRITE_ERRORS}, summary="新增菜品（含配方）")
 def create_dish(request, data: DishIn):
-    canteen = _get(request, Canteen, data.canteen_id)
+    canteen = visible(request, Canteen, data.canteen_id)
     fields = data.dict(exclude={"canteen_id", "recipe"})
     with transaction.atomic():
         dish = menus.save_dish(request.user, canteen, **fields)
@@ -175,7 +169,7 @@ def list_plans(request, filters: Query[PlanFilter]):
 )
 def get_plan(request, plan_id: int):
     """每个开餐日、每个餐次的菜品，以及不符合配餐规则（荤素主食汤水果数量、N 天内不重复）之处。"""
-    return _get(request, MenuPlan, plan_id)
+    return visible(request, MenuPlan, plan_id)
 
 
 @router.post(
@@ -183,7 +177,7 @@ def get_plan(request, plan_id: int):
 )
 def generate_plan(request, data: GenerateIn):
     """按食堂配餐规则与不重复天数生成（草稿）；菜品不足的类别在 shortages 中说明。"""
-    canteen = _get(request, Canteen, data.canteen_id, "change")
+    canteen = visible(request, Canteen, data.canteen_id, "change")
     plan, shortages = menus.generate_plan(
         request.user, canteen, menus.week_monday(data.week_start), seed=data.seed
     )

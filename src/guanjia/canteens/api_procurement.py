@@ -10,12 +10,11 @@ within the caller's scope first, so a caller who cannot see them gets 404.
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from guanjia.core.api import LimitOffset
+from guanjia.core.api import WRITE_ERRORS, LimitOffset, visible, write_agency
 from guanjia.core.models import Agency
 from guanjia.core.schemas import Error
 from guanjia.core.scope import subtree_q
@@ -31,25 +30,10 @@ from .models import (
 )
 
 router = Router(tags=["机关食堂"])
-WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
-
-
-def _get(request, model, pk, action="view"):
-    return get_object_or_404(model.objects.restrict(request.user, action), pk=pk)
 
 
 def _agency(request, pk: int) -> Agency:
     return get_object_or_404(Agency.objects.restrict(request.user), pk=pk)
-
-
-def _write_agency(request, pk: int | None) -> Agency:
-    """The agency a new record goes into: the one named (visible to the caller) or the
-    caller's own."""
-    if pk is not None:
-        return get_object_or_404(Agency.objects.restrict(request.user), pk=pk)
-    if request.user.agency_id:
-        return request.user.agency
-    raise ValidationError({"agency_id": "请指定单位 agency_id"})
 
 
 # -- suppliers ----------------------------------------------------------------------------
@@ -100,7 +84,7 @@ def list_suppliers(request, agency: int | None = None, active: bool | None = Non
 def create_supplier(request, data: SupplierIn):
     fields = data.dict(exclude={"agency_id"})
     sup = procurement.save_supplier(
-        request.user, agency=_write_agency(request, data.agency_id), **fields
+        request.user, agency=write_agency(request, data.agency_id), **fields
     )
     return Status(201, sup)
 
@@ -244,7 +228,7 @@ def list_requests(request, filters: Query[RequestFilter]):
 def get_request(request, request_id: int):
     """报价按归一化单价（每包装价格 ÷ 每包装数量）比较；合计最低的有效报价 cheapest 为真，
     过期报价 expired 为真；inquiry 说明是否须询价（DB50/T 9001—2022 5.1）及是否已满足。"""
-    return _get(request, PurchaseRequest, request_id)
+    return visible(request, PurchaseRequest, request_id)
 
 
 @router.post(
@@ -255,7 +239,7 @@ def get_request(request, request_id: int):
 def create_from_forecast(request, data: FromForecastIn):
     """份数 = P50 ×（1 + 安全系数），不超过 P90；
     食材用量 = 配方每份用量 × 份数（同类多道菜平分）。"""
-    canteen = _get(request, Canteen, data.canteen_id)
+    canteen = visible(request, Canteen, data.canteen_id)
     pr = procurement.request_from_forecast(
         request.user, canteen, data.start, data.end, needed_on=data.needed_on, note=data.note
     )
@@ -268,8 +252,8 @@ def create_from_forecast(request, data: FromForecastIn):
     summary="登记报价",
 )
 def add_quotation(request, request_id: int, data: QuotationIn):
-    pr = _get(request, PurchaseRequest, request_id, "change")
-    supplier = _get(request, Supplier, data.supplier_id)
+    pr = visible(request, PurchaseRequest, request_id, "change")
+    supplier = visible(request, Supplier, data.supplier_id)
     procurement.add_quotation(
         request.user, pr, supplier, received_on=data.received_on, valid_until=data.valid_until,
         lead_time_days=data.lead_time_days,
@@ -285,7 +269,7 @@ def add_quotation(request, request_id: int, data: QuotationIn):
 )
 def award(request, request_id: int, data: AwardIn):
     """超过询价金额的须有不少于规定家数的报价；过期报价不能选定；未选最低价须填写理由。"""
-    pr = _get(request, PurchaseRequest, request_id, "change")
+    pr = visible(request, PurchaseRequest, request_id, "change")
     quotation = get_object_or_404(
         Quotation.objects.restrict(request.user).filter(request=pr), pk=data.quotation_id
     )
@@ -300,7 +284,7 @@ def award(request, request_id: int, data: AwardIn):
 )
 def receive(request, request_id: int, data: ReceiveIn):
     """按选定报价的单价逐项入库。"""
-    pr = _get(request, PurchaseRequest, request_id, "change")
+    pr = visible(request, PurchaseRequest, request_id, "change")
     procurement.receive(request.user, pr, data.date)
     return _requests(request).get(pk=pr.pk)
 
@@ -365,8 +349,8 @@ def list_stock(request, filters: Query[StockFilter]):
 @router.post("/stock/movements", response={201: MovementOut, **WRITE_ERRORS}, summary="出入库登记")
 def create_movement(request, data: MovementIn):
     """出库、报损不得超过当日结存。"""
-    canteen = _get(request, Canteen, data.canteen_id)
-    ingredient = _get(request, Ingredient, data.ingredient_id)
+    canteen = visible(request, Canteen, data.canteen_id)
+    ingredient = visible(request, Ingredient, data.ingredient_id)
     row = stock.record_movement(
         request.user, canteen, ingredient, kind=data.kind, quantity=data.quantity,
         date=data.date, unit_cost=data.unit_cost, note=data.note,
@@ -389,5 +373,5 @@ class PriceOut(Schema):
 )
 def price_history(request, ingredient_id: int):
     """选定报价与采购入库的单价，按日期先后。"""
-    ingredient = _get(request, Ingredient, ingredient_id)
+    ingredient = visible(request, Ingredient, ingredient_id)
     return procurement.price_history(ingredient, Canteen.objects.restrict(request.user))

@@ -8,8 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from guanjia.core.api import LimitOffset
-from guanjia.core.schemas import Error
+from guanjia.core.api import WRITE_ERRORS, LimitOffset
 
 from . import safety
 from .models import (
@@ -23,7 +22,6 @@ from .models import (
 )
 
 router = Router(tags=["机关食堂"])
-WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
 
 
 def _canteen(request, pk: int) -> Canteen:

@@ -15,7 +15,7 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from guanjia.core.api import LimitOffset
+from guanjia.core.api import WRITE_ERRORS, LimitOffset
 from guanjia.core.indicator_registry import Period
 from guanjia.core.schemas import Error
 
@@ -24,7 +24,6 @@ from .models import Canteen, Meal, PlateObservation, WasteRecord, WasteStream
 from .waste_io import import_weighings
 
 router = Router(tags=["机关食堂"])
-WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 

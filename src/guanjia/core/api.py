@@ -1,6 +1,7 @@
 """REST API of the organisation: regions, agencies, groups, roles, users, tokens, audit,
 indicators. Every query starts from `restrict()`; every write goes through services."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -71,8 +72,24 @@ def scoped(request, model, action="view"):
     return model.objects.restrict(request.user, action)
 
 
+def visible(request, model, pk, action="view"):
+    """One object of `model` the caller may `action`, else 404 (never 403: a 403 would
+    confirm that a record outside the caller's scope exists)."""
+    return get_object_or_404(scoped(request, model, action), pk=pk)
+
+
 def _agency(request, pk: int, action="view") -> Agency:
-    return get_object_or_404(scoped(request, Agency, action), pk=pk)
+    return visible(request, Agency, pk, action)
+
+
+def write_agency(request, pk: int | None) -> Agency:
+    """The agency a new record goes into: the one named (visible to the caller) or the
+    caller's own."""
+    if pk is not None:
+        return _agency(request, pk)
+    if request.user.agency_id:
+        return request.user.agency
+    raise ValidationError({"agency_id": "请指定单位 agency_id"})
 
 
 def _agencies_by_id(request, ids: list[int]) -> list[Agency]:

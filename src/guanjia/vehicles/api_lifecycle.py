@@ -11,14 +11,13 @@ caller who cannot see them gets 404.
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from guanjia.core.api import LimitOffset
+from guanjia.core.api import WRITE_ERRORS, LimitOffset, visible, write_agency
 from guanjia.core.models import Agency
 from guanjia.core.schemas import Error
 from guanjia.core.scope import subtree_q
@@ -28,12 +27,7 @@ from .lifecycle_io import import_refuellings
 from .models import Disposal, FuelCard, Inspection, Maintenance, Refuelling, RepairShop, Vehicle
 
 router = Router(tags=["公务用车"])
-WRITE_ERRORS = {400: Error, 403: Error, 404: Error, 422: Error}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
-
-def _get(request, model, pk, action="view"):
-    return get_object_or_404(model.objects.restrict(request.user, action), pk=pk)
 
 
 def _agency(request, pk: int | None) -> Agency | None:
@@ -42,18 +36,8 @@ def _agency(request, pk: int | None) -> Agency | None:
     return get_object_or_404(Agency.objects.restrict(request.user), pk=pk)
 
 
-def _write_agency(request, pk: int | None) -> Agency:
-    """The agency a new record goes into: the one named (visible to the caller) or the
-    caller's own."""
-    if pk is not None:
-        return get_object_or_404(Agency.objects.restrict(request.user), pk=pk)
-    if request.user.agency_id:
-        return request.user.agency
-    raise ValidationError({"agency_id": "请指定单位 agency_id"})
-
-
 def _vehicle(request, pk: int) -> Vehicle:
-    return _get(request, Vehicle, pk)
+    return visible(request, Vehicle, pk)
 
 
 # -- inspections ----------------------------------------------------------------------------
@@ -175,7 +159,7 @@ def list_shops(request, agency: int | None = None):
 def create_shop(request, data: ShopIn):
     fields = data.dict(exclude={"agency_id"})
     shop = lifecycle.save_repair_shop(
-        request.user, agency=_write_agency(request, data.agency_id), **fields
+        request.user, agency=write_agency(request, data.agency_id), **fields
     )
     return Status(201, shop)
 
@@ -256,8 +240,8 @@ def create_maintenance(request, data: MaintenanceIn):
     维修单位须为本单位或上级单位的定点维修单位，且协议在有效期内。"""
     m = lifecycle.request_maintenance(
         request.user,
-        agency=_write_agency(request, data.agency_id),
-        shop=_get(request, RepairShop, data.shop_id),
+        agency=write_agency(request, data.agency_id),
+        shop=visible(request, RepairShop, data.shop_id),
         **data.dict(exclude={"agency_id", "shop_id"}),
     )
     return Status(201, m)
@@ -270,7 +254,7 @@ def create_maintenance(request, data: MaintenanceIn):
 )
 def approve_maintenance(request, maintenance_id: int, data: NoteIn):
     """须由申请人以外、具有 vehicles.change 权限的人审批。"""
-    m = _get(request, Maintenance, maintenance_id, "change")
+    m = visible(request, Maintenance, maintenance_id, "change")
     return lifecycle.approve_maintenance(request.user, m, data.note)
 
 
@@ -280,7 +264,7 @@ def approve_maintenance(request, maintenance_id: int, data: NoteIn):
     summary="驳回维修申请",
 )
 def reject_maintenance(request, maintenance_id: int, data: ReasonIn):
-    m = _get(request, Maintenance, maintenance_id, "change")
+    m = visible(request, Maintenance, maintenance_id, "change")
     return lifecycle.reject_maintenance(request.user, m, data.reason)
 
 
@@ -291,7 +275,7 @@ def reject_maintenance(request, maintenance_id: int, data: ReasonIn):
 )
 def complete_maintenance(request, maintenance_id: int, data: CompleteIn):
     """结算金额不得超过批准金额。"""
-    m = _get(request, Maintenance, maintenance_id, "change")
+    m = visible(request, Maintenance, maintenance_id, "change")
     return lifecycle.complete_maintenance(
         request.user, m, amount=data.amount, odometer_km=data.odometer_km
     )
@@ -341,7 +325,7 @@ def create_card(request, data: CardIn):
     vehicle = _vehicle(request, data.vehicle_id) if data.vehicle_id else None
     card = lifecycle.issue_fuel_card(
         request.user,
-        agency=_write_agency(request, data.agency_id),
+        agency=write_agency(request, data.agency_id),
         number=data.number,
         issued_on=data.issued_on,
         vehicle=vehicle,
@@ -356,7 +340,7 @@ def create_card(request, data: CardIn):
 )
 def bind_card(request, card_id: int, data: BindIn):
     """一车一卡：车辆已有有效加油卡时拒绝绑定。vehicle_id 为空则解绑。"""
-    card = _get(request, FuelCard, card_id, "change")
+    card = visible(request, FuelCard, card_id, "change")
     vehicle = _vehicle(request, data.vehicle_id) if data.vehicle_id else None
     lifecycle.bind_card(request.user, card, vehicle)
     return FuelCard.objects.select_related("vehicle").get(pk=card.pk)
@@ -429,7 +413,7 @@ def list_refuellings(request, filters: Query[RefuellingFilter]):
 
 @router.post("/refuellings", response={201: RefuellingOut, **WRITE_ERRORS}, summary="登记加油")
 def create_refuelling(request, data: RefuellingIn):
-    card = _get(request, FuelCard, data.card_id) if data.card_id else None
+    card = visible(request, FuelCard, data.card_id) if data.card_id else None
     agency = _agency(request, data.agency_id)
     row = lifecycle.record_refuelling(
         request.user,
@@ -510,7 +494,7 @@ def list_disposals(request, agency: int | None = None):
 
 @router.post("/disposals", response={201: DisposalOut, **WRITE_ERRORS}, summary="处置车辆")
 def dispose(request, data: DisposeIn):
-    vehicle = _get(request, Vehicle, data.vehicle_id, "change")
+    vehicle = visible(request, Vehicle, data.vehicle_id, "change")
     d = lifecycle.dispose_vehicle(request.user, vehicle, **data.dict(exclude={"vehicle_id"}))
     return Status(201, Disposal.objects.select_related("vehicle").get(pk=d.pk))
 
