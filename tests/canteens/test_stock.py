@@ -89,3 +89,36 @@ def test_turnover_days_by_hand(canteens, users):
     assert turnover.compute(IndicatorScope(a), march) == 34.0
     assert turnover.compute(IndicatorScope(b.agency, user=users["agency"]), march) is None
     assert turnover.compute(IndicatorScope(b.agency), march) is not None
+
+
+def test_a_back_dated_issue_may_not_overdraw_a_later_balance(canteens):
+    canteen = canteens["A"]
+    flour = menus.ingredient_named(None, canteen.agency, "面粉")
+    _in(canteen, flour, "10", "4", D(2026, 3, 1))
+    _out(canteen, flour, "10", D(2026, 3, 5))
+    # On the 3rd there are 10 on hand, but all of them leave on the 5th.
+    for kind in ("out", "loss"):
+        with pytest.raises(ValidationError) as exc:
+            _out(canteen, flour, "5", D(2026, 3, 3), kind=kind)
+        assert "库存不足" in exc.value.messages[0] and "2026-03-05" in exc.value.messages[0]
+    assert stock.on_hand(canteen, flour) == (Decimal("0"), Decimal("0"))
+    # A later receipt makes room again for what the 5th leaves over.
+    _in(canteen, flour, "3", "4", D(2026, 3, 6))
+    with pytest.raises(ValidationError):
+        _out(canteen, flour, "1", D(2026, 3, 3))  # the 5th would still go below zero
+    _out(canteen, flour, "3", D(2026, 3, 7))
+    assert stock.lowest_balance(canteen, flour, D(2026, 3, 1)) == (D(2026, 3, 5), Decimal("0"))
+
+
+def test_recording_locks_the_ingredient_row(canteens):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("the database has no row locks (SQLite serialises writers itself)")
+    canteen = canteens["A"]
+    egg = menus.ingredient_named(None, canteen.agency, "鸡蛋", "个")
+    with CaptureQueriesContext(connection) as queries:
+        _in(canteen, egg, "30", "1", D(2026, 3, 1))
+    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert any("canteens_ingredient" in sql for sql in locks)

@@ -69,6 +69,24 @@ def on_hand(canteen: Canteen, ingredient: Ingredient, day: dt.date | None = None
     return Decimal(got["q"] or 0), Decimal(got["v"] or 0)
 
 
+def lowest_balance(canteen: Canteen, ingredient: Ingredient, day: dt.date):
+    """(date, quantity) of the lowest end-of-day balance from `day` onward. A back-dated
+    issue lowers every later balance too, so it may take no more than this."""
+    low_day, low = day, on_hand(canteen, ingredient, day)[0]
+    later = (
+        StockMovement.objects.filter(canteen=canteen, ingredient=ingredient, date__gt=day)
+        .values("date")
+        .annotate(q=Sum(_signed("quantity")))
+        .order_by("date")
+    )
+    running = low
+    for row in later:
+        running += row["q"]
+        if running < low:
+            low_day, low = row["date"], running
+    return low_day, low
+
+
 def levels(movements, day: dt.date | None = None) -> list[Level]:
     """Stock on hand per canteen and ingredient from the `movements` queryset (already
     restricted to what the caller may see), leaving out what is used up."""
@@ -113,12 +131,16 @@ def record_movement(
     if ingredient.agency_id != canteen.agency_id:
         raise ValidationError({"ingredient": _("食材不属于本食堂的单位")})
     with transaction.atomic():
+        # Writers of the same ingredient queue here, so two issues cannot both pass the
+        # check below against the same balance.
+        Ingredient.objects.select_for_update().filter(pk=ingredient.pk).first()
         if kind in OUTGOING:
             have, value = on_hand(canteen, ingredient, date)
-            if quantity > have:
+            low_day, low = lowest_balance(canteen, ingredient, date)
+            if quantity > low:
                 raise ValidationError(
                     {"quantity": _("%(i)s 库存不足：%(d)s 结存 %(h)s%(u)s，不能出库 %(q)s%(u)s")
-                     % {"i": ingredient.name, "d": date, "h": have.normalize(),
+                     % {"i": ingredient.name, "d": low_day, "h": low.normalize(),
                         "q": quantity.normalize(), "u": ingredient.unit}}
                 )  # fmt: skip
             unit_cost = cents(value / have) if have else ZERO
