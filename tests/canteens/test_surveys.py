@@ -4,18 +4,21 @@ CSRF, refuses bad scores and unknown links, holds back repeats; results per peri
 import datetime as dt
 import re
 import uuid
+from functools import partial
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.test import Client
 
-from guanjia.canteens import surveys
-from guanjia.canteens.models import SurveyResponse
+from guanjia.canteens import surveys, views_surveys, waste
+from guanjia.canteens.models import Canteen, SurveyResponse
 from guanjia.core.indicator_registry import Period
 from guanjia.core.models import ObjectChange, OperationLog
 
 from ..conftest import api_client
+from .conftest import make_canteen
 
 
 @pytest.fixture(autouse=True)
@@ -157,3 +160,60 @@ def test_results_api(canteens, users):
     r = client.get(f"/api/v1/canteens/survey-results?canteen={canteens['B'].pk}")
     assert r.status_code == 404
     assert client.get("/api/v1/canteens/survey-results?period=soon").status_code == 422
+
+
+def test_a_nul_character_in_the_comment_is_refused(canteens):
+    url = form_url(canteens["A"])
+    client, token = csrf_client(url)
+    r = client.post(url, {"csrfmiddlewaretoken": token, "overall": "5", "comment": "好\x00吃"})
+    assert r.status_code == 400 and "空字符" in r.content.decode()
+    assert not SurveyResponse.objects.exists()
+    with pytest.raises(ValidationError) as exc:
+        surveys.check_scores({"overall": "4", "comment": "\x00"})
+    assert "comment" in exc.value.message_dict
+
+
+def _many_canteens(world, count):
+    """`count` canteens of agency A, each answered twice (one with a comment) in March."""
+    made = [make_canteen(world["A"], f"dz-{i}", f"大足食堂{i:02d}") for i in range(count)]
+    for i, canteen in enumerate(made):
+        surveys.submit(canteen, {"overall": 5, "taste": 3, "comment": f"意见{i}"})
+        surveys.submit(canteen, {"overall": 2 + i % 3})
+    SurveyResponse.objects.update(submitted_at=dt.datetime(2026, 3, 10, 4, tzinfo=dt.UTC))
+    return made
+
+
+def test_results_take_a_fixed_number_of_queries(world, users, django_assert_max_num_queries):
+    made = _many_canteens(world, 6)
+    user, march = users["agency"], Period.parse("2026-03")
+    mine = Canteen.objects.restrict(user)
+    with django_assert_max_num_queries(4):
+        rows = surveys.results(user, mine, march)
+    assert [r["canteen_name"] for r in rows] == [c.name for c in made]
+    for r, canteen in zip(rows, made, strict=True):
+        src = waste.Source(Canteen.objects.filter(pk=canteen.pk), user)
+        assert r["count"] == 2 and r["means"]["taste"] == 3.0
+        assert r["satisfaction_rate"] == waste.satisfaction_rate(src, march.start, march.end)
+        assert [c["comment"] for c in r["comments"]] == [f"意见{made.index(canteen)}"]
+    # A slice figures only its own canteens.
+    page = surveys.Results(user, mine, march)[2:4]
+    assert [r["canteen_name"] for r in page] == [made[2].name, made[3].name]
+
+
+def test_results_page_and_api_are_paginated(world, users, monkeypatch,
+                                            django_assert_max_num_queries):  # fmt: skip
+    made = _many_canteens(world, 5)
+    monkeypatch.setattr(views_surveys, "paginate", partial(views_surveys.paginate, per_page=2))
+    client = Client()
+    client.force_login(users["agency"])
+    r = client.get("/canteens/surveys/?period=2026-03&page=2")
+    body = r.content.decode()
+    assert r.status_code == 200 and "第 2 / 3 页" in body
+    shown = re.findall(r"<tr><td>(大足食堂\d+)</td>", body)
+    assert shown == [made[2].name, made[3].name]
+    assert "意见3" in body and "意见0" not in body
+    api = api_client(users["agency"])
+    with django_assert_max_num_queries(9):
+        got = api.get("/api/v1/canteens/survey-results?period=2026-03&limit=2&offset=4").json()
+    assert got["count"] == 5 and [i["canteen_name"] for i in got["items"]] == [made[4].name]
+    assert got["items"][0]["comments"][0]["comment"] == "意见4"

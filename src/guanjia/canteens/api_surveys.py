@@ -56,7 +56,7 @@ def survey_results(request, q: Query[ResultQuery]):
     """每个食堂在统计期内的问卷份数、各题平均分（1–5 分）、满意度（总体 4 分及以上的占比，
     DB50/T 9001—2022 9.2）与意见建议。"""
     canteens, period = _scope(request, q)
-    return surveys.results(request.user, canteens, period)
+    return surveys.Results(request.user, canteens, period)  # figured for the page only
 
 
 class ResponseOut(Schema):

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -71,6 +74,8 @@ def check_scores(data: dict) -> dict:
     comment = str(data.get("comment") or "").strip()
     if len(comment) > MAX_COMMENT:
         errors["comment"] = _("意见建议不能超过500字")
+    elif "\x00" in comment:  # no database text column can hold it (PostgreSQL refuses it)
+        errors["comment"] = _("意见建议含有无法保存的空字符，请删除后重新提交")
     clean["comment"] = comment
     if errors:
         raise ValidationError(errors)
@@ -100,35 +105,97 @@ def submit(canteen: Canteen, data: dict, session=None, now=None) -> SurveyRespon
     return response
 
 
-def results(user, canteens, period: Period) -> list[dict]:
-    """Per canteen in `canteens` (already in the user's scope): the number of responses, the
-    mean of each question, the satisfaction rate (waste.satisfaction_rate) and comments."""
-    out = []
-    for canteen in canteens.order_by("agency", "name"):
-        src = waste.Source(canteens.filter(pk=canteen.pk), user)
-        rows = waste.survey_rows(src, period.start, period.end)
-        stats = rows.aggregate(count=Count("pk"), **{f"{q}_mean": Avg(q) for q in QUESTIONS})
-        comments = list(
-            rows.filter(~Q(comment=""))
-            .order_by("-submitted_at")
-            .values("submitted_at", "overall", "comment")[:200]
+MAX_COMMENTS = 200  # the latest comments shown per canteen
+
+
+class Results(Sequence):
+    """Survey results per canteen in `canteens` (already in the user's scope), by agency and
+    name: the number of responses, the mean of each question, the satisfaction rate and the
+    latest comments. A slice (a page) costs one grouped query for the figures of all its
+    canteens and one for their comments, however many canteens it holds."""
+
+    def __init__(self, user, canteens, period: Period):
+        self.user, self.period = user, period
+        self.canteens = canteens.order_by("agency", "name")
+        self._count = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.canteens.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def all(self):  # django-ninja's paginator counts through .all().count()
+        return self
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return _figures(self.user, list(self.canteens[index]), self.period)
+        found = self[index : index + 1]
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+
+def _figures(user, canteens: list[Canteen], period: Period) -> list[dict]:
+    rows = waste.survey_rows(waste.Source([c.pk for c in canteens], user), period.start, period.end)
+    stats = {
+        s["canteen_id"]: s
+        for s in rows.order_by()
+        .values("canteen_id")
+        .annotate(
+            count=Count("pk"),
+            satisfied=Count("pk", filter=Q(overall__gte=waste.SATISFIED_FROM)),
+            **{f"{q}_mean": Avg(q) for q in QUESTIONS},
         )
+    }
+    comments = defaultdict(list)
+    latest = (
+        rows.filter(~Q(comment=""))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("canteen_id"),
+                order_by=(F("submitted_at").desc(), F("pk").desc()),
+            )
+        )
+        .filter(rank__lte=MAX_COMMENTS)
+        .order_by("canteen_id", "-submitted_at", "-pk")
+        .values("canteen_id", "submitted_at", "overall", "comment")
+    )
+    for c in latest:
+        comments[c.pop("canteen_id")].append(c)
+    out = []
+    for canteen in canteens:
+        got = stats.get(canteen.pk, {})
+        count = got.get("count", 0)
         out.append(
             {
                 "canteen_id": canteen.pk,
                 "canteen_name": canteen.name,
                 "agency_id": canteen.agency_id,
                 "period": period.label,
-                "count": stats["count"],
+                "count": count,
                 "means": {
-                    q: None if stats[f"{q}_mean"] is None else round(stats[f"{q}_mean"], 2)
+                    q: None if got.get(f"{q}_mean") is None else round(got[f"{q}_mean"], 2)
                     for q in QUESTIONS
                 },
-                "satisfaction_rate": waste.satisfaction_rate(src, period.start, period.end),
-                "comments": comments,
+                # As waste.satisfaction_rate: the share of overall scores of 4 or 5.
+                "satisfaction_rate": round(got["satisfied"] * 100 / count, 2) if count else None,
+                "comments": comments[canteen.pk],
             }
         )
     return out
+
+
+def results(user, canteens, period: Period) -> list[dict]:
+    """All of `Results(user, canteens, period)` at once (for an export)."""
+    return list(Results(user, canteens, period))
 
 
 QUESTION_LABELS = {

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from guanjia.core.indicator_registry import Period
-from guanjia.web.helpers import requires
+from guanjia.web.helpers import paginate, requires
 
 from . import surveys, waste, waste_io
 from .models import Canteen
@@ -89,17 +89,19 @@ def _results(request):
         period, error = Period.parse(text), ""
     except ValueError as exc:
         period, error = Period.parse(str(waste.today().year)), str(exc)
-    return surveys.results(request.user, canteens, period), period, canteen, error
+    return surveys.Results(request.user, canteens, period), period, canteen, error
 
 
 @requires("canteens.view")
 def survey_results(request):
-    rows, period, canteen, error = _results(request)
+    results, period, canteen, error = _results(request)
+    page = paginate(request, results)
     return render(
         request,
         "canteens/survey_results.html",
         {
-            "rows": rows,
+            "page": page,
+            "rows": page.object_list,
             "period": period,
             "canteen": canteen,
             "error": error,
@@ -112,7 +114,8 @@ def survey_results(request):
 
 @requires("canteens.view")
 def survey_results_export(request):
-    rows, period, _canteen, _error = _results(request)
+    results, period, _canteen, _error = _results(request)
+    rows = list(results)
     labels = [label for _q, label in _questions()]
     summary = [
         [r["canteen_name"], r["count"], *[r["means"][q] for q in surveys.QUESTIONS],
