@@ -161,3 +161,34 @@ def test_cli_imports_into_one_canteen_and_exits_1_on_errors(canteens, tmp_path):
     with pytest.raises(CommandError):
         call_command("canteen", "diners-import", str(bad), "--canteen", "dz-centre", "--json")
     assert DinerCount.objects.filter(canteen=canteens["A"]).count() == 2
+
+
+def test_a_canteen_manager_adds_and_edits_canteens_of_their_own_agency(world):
+    from guanjia.canteens.models import Canteen
+    from guanjia.core.scope import DataScope
+
+    from ..conftest import make_role, make_user
+
+    role = make_role("canteen_mgr", DataScope.AGENCY_AND_BELOW, ["canteens.*", "org.view"])
+    client = client_for(make_user("mgr", world["A"], role))
+    form = client.get("/canteens/new/").content.decode()
+    assert world["A"].name in form and world["B"].name not in form
+    fields = {
+        "name": "大足区财政局食堂", "code": "dz-finance", "meals": "lunch", "mode": "self_run",
+        "capacity": 100, "staff_served": 200, "rule_meat": 3, "rule_veg": 2, "rule_staple": 1,
+        "rule_soup": 1, "rule_fruit": 1, "no_repeat_days": 7, "safety_margin_pct": 5,
+        "waste_target_g": 150, "is_active": "on",
+    }  # fmt: skip
+    r = client.post("/canteens/new/", fields | {"agency": world["A1"].pk})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    canteen = Canteen.objects.get(code="dz-finance")
+    assert canteen.agency == world["A1"]
+    r = client.post(
+        f"/canteens/{canteen.pk}/edit/", fields | {"agency": world["A1"].pk, "capacity": 120}
+    )
+    assert r.status_code == 302
+    canteen.refresh_from_db()
+    assert canteen.capacity == 120
+    # Not into agency B.
+    r = client.post("/canteens/new/", fields | {"code": "cd-x", "agency": world["B"].pk})
+    assert r.status_code == 200 and not Canteen.objects.filter(code="cd-x").exists()

@@ -95,26 +95,35 @@ def test_holidays_are_forecast_closed_and_the_adjusted_saturday_open():
 
 
 def test_a_day_keyed_into_the_calendar_table_changes_the_forecast():
-    """Years chinese-calendar does not cover fall back to Monday–Friday until the State
-    Council's notice is keyed into the table."""
-    start = dt.date(2025, 11, 1)
-    pairs = synthetic.series(11, start, dt.date(2026, 12, 31))
+    """Years chinese-calendar does not cover fall back to the fixed-date statutory holidays
+    and Monday–Friday until the State Council's notice is keyed into the table."""
+    pairs = synthetic.series(11, dt.date(2025, 11, 1), dt.date(2027, 1, 31))
     history = forecasting.Series.from_pairs(pairs)
-    new_year_2027 = dt.date(2027, 1, 1)  # a Friday, unknown to the package
+    assert dict(pairs)[dt.date(2027, 1, 1)] == 0  # 元旦 is a fixed date: known without notice
+    spring_festival = dt.date(2027, 2, 8)  # a Monday; the lunar holiday needs the notice
     before = dict(zip(*_forecast(history), strict=True))
-    assert before[new_year_2027] > 0
-    CalendarDay.objects.create(date=new_year_2027, is_workday=False, name="元旦", source="测试")
+    assert before[spring_festival] > 0
+    CalendarDay.objects.create(date=spring_festival, is_workday=False, name="春节", source="测试")
     try:
         after = dict(zip(*_forecast(history), strict=True))
-        assert after[new_year_2027] == 0
+        assert after[spring_festival] == 0
+        assert after[spring_festival + dt.timedelta(days=1)] > 0
     finally:
         CalendarDay.objects.all().delete()
         clear_cache()
 
 
 def _forecast(history):
-    result = forecasting.guanjia_model.fit_predict(history, 7)
+    result = forecasting.guanjia_model.fit_predict(history, 14)
     return result.days, result.p50
+
+
+def test_a_meal_never_served_is_forecast_zero_not_an_error(canteens):
+    canteen = canteens["A"]
+    for i in range(40):
+        services.record_diners(None, canteen, dt.date(2026, 8, 1) + dt.timedelta(days=i), 0)
+    result = forecasts.predict(canteen, "lunch", dt.date(2026, 9, 10))
+    assert list(result.p50) == [0.0] * 14
 
 
 def test_registered_events_move_the_forecast(canteens):

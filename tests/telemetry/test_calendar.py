@@ -24,8 +24,10 @@ def test_day_kinds_around_national_day_2026():
     assert day_kind(date(2026, 10, 12)) == WORKDAY
 
 
-def test_years_the_package_does_not_cover_fall_back_to_monday_to_friday():
-    assert day_kind(date(2031, 10, 1)) == WORKDAY  # a Wednesday; the package stops earlier
+def test_years_the_package_does_not_cover_fall_back_to_fixed_holidays_and_weekdays():
+    # The package stops earlier; 《全国年节及纪念日放假办法》 fixes 1–3 October.
+    assert day_kind(date(2031, 10, 1)) == HOLIDAY  # a Wednesday
+    assert day_kind(date(2031, 10, 6)) == WORKDAY  # a Monday: no 调休 known without the notice
     assert day_kind(date(2031, 10, 4)) == WEEKEND
 
 

@@ -241,6 +241,9 @@ class GuanjiaModel:
         past = calendar_features(past_days, anchor)
         future = calendar_features(future_days, anchor)
         served = history.values > 0
+        if not served.any():  # a meal listed but never served yet: nothing to forecast from
+            zero = np.zeros(horizon)
+            return Forecast(future_days, zero, zero, zero, [special_tags(d) for d in future_days])
 
         open_kinds = self._open_kinds(past.kinds, served)
         age = np.arange(n)[::-1].astype(float)

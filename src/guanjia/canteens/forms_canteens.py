@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.models import Agency
+from guanjia.core.scope import scope_q
 from guanjia.web.forms import AgencyChoiceField, DateInput
 
 from .models import AttendanceEvent, Canteen, Meal
@@ -26,7 +27,12 @@ class CanteenForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = Agency.objects.restrict(user, "change")
+        # The agencies whose canteens the user may change (a canteen manager holds
+        # canteens.* and only org.view, so Agency's own "change" scope would be empty).
+        q = scope_q(Agency, user, "view", wanted="canteens.change")
+        self.fields["agency"].queryset = (
+            Agency.objects.all() if q is None else Agency.objects.filter(q)
+        )
 
 
 class DinersForm(forms.Form):

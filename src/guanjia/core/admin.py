@@ -10,6 +10,7 @@ from treebeard.forms import movenodeform_factory
 from .models import (
     Agency,
     ApiToken,
+    CalendarDay,
     CollaborationGroup,
     LoginLog,
     ObjectChange,
@@ -100,3 +101,10 @@ class OperationLogAdmin(ReadOnlyLogAdmin):
 class LoginLogAdmin(ReadOnlyLogAdmin):
     list_display = ("time", "username", "success", "message", "ip")
     list_filter = ("success",)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_workday", "name", "source")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"

@@ -424,3 +424,28 @@ def user_for_token(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# -- the working calendar -------------------------------------------------------------------
+
+
+def save_calendar_day(actor, *, date, is_workday: bool, name: str = "", source: str = ""):
+    """Declare `date` a workday or a day off (a new year's 放假安排, a local correction);
+    a date already in the table is changed."""
+    from .models import CalendarDay
+
+    entry = CalendarDay.objects.filter(date=date).first()
+    _require(actor, CalendarDay, "change" if entry else "add")
+    entry = entry or CalendarDay(date=date)
+    entry.is_workday, entry.name, entry.source = is_workday, name, source
+    with transaction.atomic():
+        _clean(entry)
+        entry.save()
+    return entry
+
+
+def delete_calendar_day(actor, entry) -> None:
+    from .models import CalendarDay
+
+    _require(actor, CalendarDay, "delete")
+    entry.delete()

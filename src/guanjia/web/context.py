@@ -64,6 +64,7 @@ NAVIGATION = [
         [
             (_("用户"), "user_list", "system.view", "user_"),
             (_("角色"), "role_list", "system.view", "role_"),
+            (_("节假日安排"), "calendar_days", "system.view", "calendar_"),
         ],
     ),
     (

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_calendar
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,12 @@ urlpatterns = [
     path("system/users/new/", views.user_create, name="user_create"),
     path("system/users/<int:pk>/edit/", views.user_edit, name="user_edit"),
     path("system/roles/", views.role_list, name="role_list"),
+    path("system/calendar/", views_calendar.calendar_days, name="calendar_days"),
+    path(
+        "system/calendar/<int:pk>/delete/",
+        views_calendar.calendar_day_delete,
+        name="calendar_day_delete",
+    ),
     path("system/roles/new/", views.role_create, name="role_create"),
     path("system/roles/<int:pk>/edit/", views.role_edit, name="role_edit"),
     # audit
