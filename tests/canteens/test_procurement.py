@@ -212,3 +212,31 @@ def test_a_new_forecast_row_for_a_day_changes_the_request(canteens):
     forecast(canteen, WEEK, 2000, 2000)
     request = procurement.request_from_forecast(None, canteen, WEEK, DAY)
     assert request.lines.get(ingredient__name="苹果").quantity == Decimal("2000")
+
+
+def test_a_supplier_without_a_licence_on_record_cannot_be_awarded(canteens):
+    canteen = canteens["A"]
+    request = _one_day_request(canteen, p50=100)
+    no_date = supplier(canteen.agency, "无许可证供应商", expiry=None)
+    no_number = procurement.save_supplier(
+        None, agency=canteen.agency, name="无许可证编号供应商", licence_expiry=dt.date(2030, 1, 1)
+    )
+    for unlicensed in (no_date, no_number):
+        assert procurement.licence_state(unlicensed, TODAY) == "missing"
+        q = quote(request, unlicensed, PRICES)
+        with pytest.raises(ValidationError) as exc:
+            procurement.award(None, request, q, today=TODAY)
+        assert f"{unlicensed.name} 未登记食品经营许可证" in exc.value.messages[0]
+    request.refresh_from_db()
+    assert request.awarded is None
+
+
+def test_licence_states_read_the_warn_days_once_per_agency(
+    canteens, world, django_assert_max_num_queries
+):
+    a, a1 = canteens["A"].agency, world["A1"]
+    made = [supplier(a if i % 2 else a1, f"供应商{i}", dt.date(2026, 3, 10 + i)) for i in range(8)]
+    with django_assert_max_num_queries(4):  # the rule of A and of A1
+        states = procurement.licence_states(made, TODAY)
+    assert states == {s.pk: procurement.licence_state(s, TODAY) for s in made}
+    assert set(states.values()) == {"expiring"}

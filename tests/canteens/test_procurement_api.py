@@ -126,3 +126,16 @@ def test_supplier_register_flags_licence(canteens, users):
     assert r.json()["licence_state"] == "expired"
     r = client.get(f"{V1}/suppliers")
     assert [s["name"] for s in r.json()["items"]] == ["过期供应商"]
+
+
+def test_supplier_list_reads_the_warn_days_once_per_agency(
+    canteens, world, users, django_assert_max_num_queries
+):
+    client = api_client(users["agency_and_below"])
+    a, a1 = canteens["A"].agency, world["A1"]
+    for i in range(8):
+        supplier(a if i % 2 else a1, f"供应商{i}", expiry=dt.date.today() + dt.timedelta(days=i))
+    with django_assert_max_num_queries(9):  # one rule read per agency, not per row
+        r = client.get(f"{V1}/suppliers")
+    states = [s["licence_state"] for s in r.json()["items"]]
+    assert r.status_code == 200 and states == ["expiring"] * 8

@@ -171,3 +171,25 @@ def test_quotation_form_and_request_from_forecast_form(canteens, users):
     assert r.status_code == 302
     assert pr.quotations.get().supplier == sup
     assert pr.quotations.get().lines.count() == pr.lines.count()
+
+
+def test_supplier_list_reads_the_warn_days_once_per_agency(canteens, world, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(users["agency_and_below"])
+
+    def queries():
+        with CaptureQueriesContext(connection) as got:
+            r = client.get("/canteens/suppliers/")
+        assert r.status_code == 200
+        return len(got)
+
+    supplier(canteens["A"].agency, "大足供应商0")
+    supplier(world["A1"], "财政局供应商0")
+    few = queries()
+    for i in range(1, 7):
+        supplier(canteens["A"].agency if i % 2 else world["A1"], f"供应商{i}")
+    assert queries() == few  # eight suppliers of two agencies cost what two do
+    body = client.get("/canteens/suppliers/").content.decode()
+    assert body.count("有效") >= 8

@@ -53,8 +53,12 @@ class SupplierOut(Schema):
     is_active: bool
 
     @staticmethod
-    def resolve_licence_state(obj) -> str:
-        return procurement.licence_state(obj)
+    def resolve_licence_state(obj, context) -> str:
+        # One WarnDays per request: a page of suppliers reads each agency's rule once.
+        request = context["request"]
+        if not hasattr(request, "licence_warn_days"):
+            request.licence_warn_days = procurement.WarnDays()
+        return procurement.licence_state(obj, warn_days=request.licence_warn_days)
 
 
 class SupplierIn(Schema):

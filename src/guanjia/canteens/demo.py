@@ -262,12 +262,13 @@ def _procurement(rng, canteen, start, today) -> int:
         name: Ingredient.objects.create(agency=agency, name=name, unit=unit, category=cat)
         for name, unit, cat, _price, _per in INGREDIENTS
     }
-    for name in SUPPLIERS:
+    for k, name in enumerate(SUPPLIERS, start=1):
         Supplier.objects.create(
             agency=agency,
             name=name,
             contact="联系人",
             phone="023-4372" + str(rng.randint(1000, 9999)),
+            licence_no=f"JY15001110{k:06d}",  # 食品经营许可证: JY + 14 digits
             licence_expiry=today + dt.timedelta(days=rng.randint(-20, 700)),
         )
     rows = []

@@ -21,7 +21,8 @@ Decisions (kept here so a reader need not guess):
   pack size, per stock unit). A quotation's total is Σ line quantity × unit price over the
   request's lines; a quotation must price every line. The cheapest valid (not expired on
   the day of the comparison) quotation is flagged; choosing another needs a reason, and an
-  expired quotation or one from a supplier whose food licence has expired cannot be chosen.
+  expired quotation or one from a supplier whose food licence has expired or is not on
+  record (no licence number or expiry date) cannot be chosen.
 * **Receipt.** Receiving an awarded request books each line into stock at the awarded
   unit price (rounded to the cent).
 """
@@ -192,17 +193,40 @@ def save_supplier(actor, supplier: Supplier | None = None, **fields) -> Supplier
     return services.save(actor, supplier)
 
 
-def licence_state(supplier: Supplier, today: dt.date | None = None) -> str:
-    """ "expired", "expiring" (within `supplier.licence_warn_days`), "missing" or "valid"."""
+class WarnDays(dict):
+    """`supplier.licence_warn_days` per agency id, each read from the rules once: a list of
+    suppliers asks for it once per agency instead of once per row."""
+
+    def of(self, supplier: Supplier) -> int:
+        if supplier.agency_id not in self:
+            self[supplier.agency_id] = int(
+                rule_value("supplier.licence_warn_days", supplier.agency)
+            )
+        return self[supplier.agency_id]
+
+
+def licence_state(
+    supplier: Supplier, today: dt.date | None = None, warn_days: WarnDays | None = None
+) -> str:
+    """ "expired", "expiring" (within `supplier.licence_warn_days`), "missing" (no licence
+    number or no expiry date on record) or "valid"."""
     today = today or timezone.localdate()
     if supplier.licence_expiry is None:
         return "missing"
     if supplier.licence_expiry < today:
         return "expired"
-    warn = int(rule_value("supplier.licence_warn_days", supplier.agency))
+    if not supplier.licence_no.strip():
+        return "missing"
+    warn = (WarnDays() if warn_days is None else warn_days).of(supplier)
     if supplier.licence_expiry <= today + dt.timedelta(days=warn):
         return "expiring"
     return "valid"
+
+
+def licence_states(suppliers, today: dt.date | None = None) -> dict[int, str]:
+    """licence_state of each supplier by id, the warn days read once per agency."""
+    today, warn_days = today or timezone.localdate(), WarnDays()
+    return {s.pk: licence_state(s, today, warn_days) for s in suppliers}
 
 
 # -- quotations ---------------------------------------------------------------------------
@@ -294,17 +318,14 @@ def compare(request: PurchaseRequest, today: dt.date | None = None) -> list[Comp
     """The request's quotations side by side, cheapest total first; the cheapest valid
     one flagged, expired ones marked."""
     today = today or timezone.localdate()
-    rows = []
+    rows, warn_days = [], WarnDays()
     for q in request.quotations.select_related("supplier", "supplier__agency").prefetch_related(
         "lines__line"
     ):
         prices = {ql.line_id: ql.unit_price for ql in q.lines.all()}
         total = sum((ql.line.quantity * ql.unit_price for ql in q.lines.all()), ZERO)
-        rows.append(
-            Compared(
-                q, total, q.valid_until < today, licence_state(q.supplier, today), False, prices
-            )
-        )
+        licence = licence_state(q.supplier, today, warn_days)
+        rows.append(Compared(q, total, q.valid_until < today, licence, False, prices))
     rows.sort(key=lambda r: (r.total, r.quotation.pk))
     valid = [r for r in rows if not r.expired]
     if valid:
@@ -354,8 +375,8 @@ def award(
     today: dt.date | None = None,
 ) -> PurchaseRequest:  # fmt: skip
     """Choose the supplier. Refused when the inquiry has too few suppliers (5.1), the
-    quotation has expired or its supplier's licence has, or when it is not the cheapest
-    valid quotation and no reason is given."""
+    quotation has expired or its supplier's licence has (or is not on record), or when it
+    is not the cheapest valid quotation and no reason is given."""
     today = today or timezone.localdate()
     if request.status not in OPEN:
         raise ValidationError(
@@ -368,10 +389,16 @@ def award(
             {"quotation": _("%(s)s 的报价已于 %(d)s 过期，不能选定")
              % {"s": quotation.supplier.name, "d": quotation.valid_until}}
         )  # fmt: skip
-    if licence_state(quotation.supplier, today) == "expired":
+    licence = licence_state(quotation.supplier, today)
+    if licence == "expired":
         raise ValidationError(
             {"quotation": _("%(s)s 的食品经营许可证已于 %(d)s 过期，不能选定")
              % {"s": quotation.supplier.name, "d": quotation.supplier.licence_expiry}}
+        )  # fmt: skip
+    if licence == "missing":
+        raise ValidationError(
+            {"quotation": _("%(s)s 未登记食品经营许可证（许可证编号及有效期），不能选定")
+             % {"s": quotation.supplier.name}}
         )  # fmt: skip
     check = inquiry(request, quotation)
     if not check.satisfied:

@@ -71,8 +71,9 @@ def supplier_list(request):
     suppliers = Supplier.objects.restrict(user).select_related("agency")
     today = timezone.localdate()
     page = paginate(request, suppliers)
+    states = procurement.licence_states(page, today)
     for s in page:
-        s.licence = procurement.licence_state(s, today)
+        s.licence = states[s.pk]
     return render(
         request,
         "canteens/procurement_suppliers.html",
