@@ -10,10 +10,9 @@ Decisions (kept here so a reader need not guess):
 * **Template.** The one of the nearest region at or above the canteen's agency's region
   (a county canteen of Chongqing gets the 500000 template), else the general one (no
   region). Templates are data (data/evaluation_templates.json), editable per region.
-* **Indicator items** are computed for the canteen's agency only
-  (`IndicatorScope(agency, include_below=False)`). The canteen.* indicators are per
-  agency, so when several canteens share an agency each is scored on the agency's combined
-  data — the evaluation of one of them is the evaluation of them all. A key ending in
+* **Indicator items** are computed for the canteen alone (`measures.canteen_value`: the
+  canteen.* indicators' definitions over its own records), so two canteens of one agency
+  are scored each on its own data. A key ending in
   ":yoy" scores the change in % against the same period a year before. An indicator not
   registered, or without data, gives 0 points and the note "无数据" (no data is not
   evidence of good work).
@@ -42,10 +41,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from guanjia.core.indicator_registry import IndicatorScope, Period, get_indicator
+from guanjia.core.indicator_registry import Period
 from guanjia.core.scope import scope_q
 
 from . import services
+from .measures import canteen_value
 from .models import Canteen, Evaluation, EvaluationItem, EvaluationScore, EvaluationTemplate
 
 ZERO = Decimal("0")
@@ -203,8 +203,8 @@ def save_template_items(actor, template: EvaluationTemplate, rows: list[dict]) -
 
 
 def indicator_value(key: str, canteen: Canteen, period: Period, user=None) -> float | None:
-    """The indicator for the canteen's agency alone; None when the key is not registered
-    or the indicator has no data. "KEY:yoy" is the change in % against a year before."""
+    """The indicator for the canteen alone (measures.canteen_value); None when the key is
+    not registered or has no data. "KEY:yoy" is the change in % against a year before."""
     if key.endswith(YOY):
         now = indicator_value(key.removesuffix(YOY), canteen, period, user)
         before = indicator_value(key.removesuffix(YOY), canteen, same_period_last_year(period),
@@ -213,11 +213,9 @@ def indicator_value(key: str, canteen: Canteen, period: Period, user=None) -> fl
             return None
         return round(100.0 * (now - before) / before, 2)
     try:
-        ind = get_indicator(key)
+        return canteen_value(key, canteen, period, user)[0]
     except KeyError:
         return None
-    scope = IndicatorScope(agency=canteen.agency, include_below=False, user=user)
-    return ind.compute(scope, period)
 
 
 def _indicator_note(item: EvaluationItem, value) -> str:

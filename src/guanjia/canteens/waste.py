@@ -31,7 +31,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanjia.core.indicator_registry import IndicatorScope, Period, all_indicators
+from guanjia.core.indicator_registry import Period, all_indicators
 
 from . import services
 from .models import (
@@ -273,14 +273,9 @@ def change_pct(now: float | None, before: float | None) -> float | None:
 
 
 def _value(key: str, user, canteen: Canteen, period: Period):
-    """One canteen's value: the measures above for this module's indicators; another
-    part's canteen.* indicator is computed over the canteen's own agency (not below)."""
-    if key in MEASURES:
-        return MEASURES[key](source_for(user, canteen), period.start, period.end), "canteen"
-    from guanjia.core.indicator_registry import get_indicator
+    from .measures import canteen_value  # measures builds on this module's MEASURES
 
-    scope = IndicatorScope(agency=canteen.agency, include_below=False, user=user)
-    return get_indicator(key).compute(scope, period), "agency"
+    return canteen_value(key, canteen, period, user)
 
 
 def indicator_table(user, canteen: Canteen, period: Period) -> list[dict]:
