@@ -6,6 +6,7 @@ plan."""
 import datetime as dt
 import itertools
 from collections import Counter, defaultdict
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -174,3 +175,17 @@ def test_a_category_with_fewer_dishes_than_a_meal_needs(canteens):
     plan, shortages = menus.generate_plan(None, canteen, WEEK)
     assert shortages == ["水果不足：每餐需 1 道，现有启用菜品只有 0 道，餐次未配齐"]
     assert "3月2日（周一）午餐：水果 0 道，应为 1 道" in menus.violations(plan)
+
+
+def test_a_quantity_that_is_not_a_finite_number_is_a_row_error(canteens):
+    canteen = canteens["A"]
+    dish = menus.save_dish(None, canteen, name="番茄炒蛋", category="veg")
+    with pytest.raises(ValidationError) as exc:
+        menus.parse_recipe(None, canteen.agency, "番茄,0.15\n鸡蛋,nan\n葱,inf\n盐,-Infinity")
+    assert exc.value.messages == [f"第 {n} 行应为“名称,每份用量[,单位]”" for n in (2, 3, 4)]
+    egg = menus.ingredient_named(None, canteen.agency, "鸡蛋")
+    for bad in ("NaN", "Infinity", "sNaN"):
+        with pytest.raises(ValidationError) as exc:
+            menus.set_recipe(None, dish, [(egg, Decimal(bad))])
+        assert "每份用量应为数字" in exc.value.messages[0]
+    assert not dish.recipe.exists()

@@ -139,3 +139,13 @@ def test_supplier_list_reads_the_warn_days_once_per_agency(
         r = client.get(f"{V1}/suppliers")
     states = [s["licence_state"] for s in r.json()["items"]]
     assert r.status_code == 200 and states == ["expiring"] * 8
+
+
+def test_a_recipe_quantity_of_nan_is_refused(canteens, users):
+    client = api_client(users["agency"])
+    for bad in ("NaN", "Infinity"):
+        r = post(client, "/dishes", {
+            "canteen_id": canteens["A"].pk, "name": "番茄炒蛋", "category": "veg",
+            "recipe": [{"ingredient": "番茄", "quantity": bad}],
+        })  # fmt: skip
+        assert r.status_code == 422, (bad, r.content)

@@ -193,3 +193,27 @@ def test_supplier_list_reads_the_warn_days_once_per_agency(canteens, world, user
     assert queries() == few  # eight suppliers of two agencies cost what two do
     body = client.get("/canteens/suppliers/").content.decode()
     assert body.count("有效") >= 8
+
+
+def test_a_recipe_quantity_of_nan_is_a_form_error(canteens, users):
+    a = canteens["A"]
+    client = client_for(users["agency"])
+    r = client.post("/canteens/dishes/new/", {
+        "canteen": a.pk, "name": "回锅肉", "category": "meat", "portion_g": 180, "cost": "6.5",
+        "allergens": "", "is_active": "on", "recipe": "五花肉,nan\n蒜苗,inf",
+    })  # fmt: skip
+    body = r.content.decode()
+    assert r.status_code == 200 and "第 1 行" in body and "第 2 行" in body
+    assert not Dish.objects.filter(name="回锅肉").exists()
+
+
+def test_generating_for_a_canteen_id_that_is_not_a_number_is_404(canteens, users):
+    client = client_for(users["agency"])
+    for bad in ("abc", "", "1.5", "x" * 40):
+        r = client.post("/canteens/menus/generate/", {"canteen": bad, "week": "2026-03-04"})
+        assert r.status_code == 404, bad
+    r = client.post("/canteens/menus/generate/", {"week": "2026-03-04"})
+    assert r.status_code == 404
+    b = canteens["B"].pk  # another agency's canteen: 404 as well, never 403
+    r = client.post("/canteens/menus/generate/", {"canteen": b, "week": "2026-03-04"})
+    assert r.status_code == 404 and not MenuPlan.objects.exists()

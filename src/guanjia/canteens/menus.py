@@ -115,7 +115,10 @@ def set_recipe(actor, dish: Dish, lines: list[tuple[Ingredient, Decimal]]) -> li
             raise ValidationError(_("食材 %(i)s 不属于本单位") % {"i": ingredient.name})
         if ingredient.pk in seen:
             raise ValidationError(_("食材 %(i)s 重复") % {"i": ingredient.name})
-        if Decimal(quantity) <= 0:
+        quantity = Decimal(quantity)
+        if not quantity.is_finite():
+            raise ValidationError(_("食材 %(i)s 的每份用量应为数字") % {"i": ingredient.name})
+        if quantity <= 0:
             raise ValidationError(_("食材 %(i)s 的每份用量应大于 0") % {"i": ingredient.name})
         seen.add(ingredient.pk)
     for old in RecipeLine.objects.filter(dish=dish):
@@ -137,6 +140,8 @@ def parse_recipe(actor, agency, text: str) -> list[tuple[Ingredient, Decimal]]:
         try:
             quantity = Decimal(parts[1])
         except (IndexError, ArithmeticError):
+            quantity = None
+        if quantity is None or not quantity.is_finite():  # "nan" and "inf" parse as Decimals
             errors.append(_("第 %(n)d 行应为“名称,每份用量[,单位]”") % {"n": n})
             continue
         unit = parts[2] if len(parts) > 2 else "kg"

@@ -9,6 +9,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -132,7 +133,11 @@ def menu_week(request):
 @require_POST
 @requires("canteens.add")
 def menu_generate(request):
-    canteen = get_object_or_404(_canteens(request.user, "change"), pk=request.POST.get("canteen"))
+    try:
+        pk = int(request.POST.get("canteen", ""))
+    except ValueError:
+        raise Http404(_("没有该食堂")) from None
+    canteen = get_object_or_404(_canteens(request.user, "change"), pk=pk)
     try:
         week = menus.week_monday(dt.date.fromisoformat(request.POST.get("week", "")))
         seed = int(request.POST.get("seed") or 0)
