@@ -155,3 +155,26 @@ def test_template_editor_refuses_weights_not_summing_to_100(users, regions, eval
     clerk = client_for(users["agency"])
     assert clerk.get(url).status_code == 200
     assert clerk.post(url, data).status_code == 403
+
+
+def test_evidence_is_downloaded_within_scope_only(users, canteens, evals):
+    ev = evals["A"]
+    rows = {s.item.code: s for s in ev.scores.select_related("item")}
+    clerk = client_for(users["agency"])
+    upload = SimpleUploadedFile("制度.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+    clerk.post(f"/canteens/evaluations/{ev.pk}/scores/{rows['1'].pk}/",
+               {"score": "50", "note": "有制度", "evidence": upload})  # fmt: skip
+    url = f"/canteens/evaluations/{ev.pk}/scores/{rows['1'].pk}/evidence/"
+    rows["1"].refresh_from_db()
+    stored = evaluation.evidence_name(rows["1"].evidence.name)  # 制度.pdf, or renamed if taken
+    assert stored.startswith("制度") and stored.endswith(".pdf")
+    page = clerk.get(f"/canteens/evaluations/{ev.pk}/").content.decode()
+    assert f'href="{url}">{stored}</a>' in page
+    r = clerk.get(url)
+    assert r.status_code == 200 and b"".join(r.streaming_content) == b"%PDF-1.4 evidence"
+    assert r["Content-Disposition"].startswith("attachment;") and ".pdf" in r["Content-Disposition"]
+    # Another agency's user, a wrong evaluation in the path, an item without a file: 404.
+    assert client_for(users["b_admin"]).get(url).status_code == 404
+    assert clerk.get(url.replace(f"/{ev.pk}/", f"/{evals['B'].pk}/")).status_code == 404
+    assert clerk.get(url.replace(str(rows["1"].pk), str(rows["2"].pk))).status_code == 404
+    assert Client().get(url).status_code == 302  # login required

@@ -8,6 +8,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from docx import Document
@@ -33,7 +34,8 @@ def test_word_report_carries_items_total_grade_and_rectification(users, regions,
     ev = evaluation.start_evaluation(reviewer, canteens["A"], "2026Q3", "spot_check")
     rows = ev.scores.select_related("item").filter(item__method="reviewer").order_by("item__code")
     first = rows[0]
-    evaluation.mark_item(reviewer, first, Decimal("2.5"), "制度未明确责任人")
+    evidence = ContentFile(b"%PDF-1.4", name="检查记录.pdf")
+    evaluation.mark_item(reviewer, first, Decimal("2.5"), "制度未明确责任人", evidence)
     for row in rows[1:]:
         evaluation.mark_item(reviewer, row, row.item.weight, "")
     evaluation.submit(reviewer, ev)
@@ -42,6 +44,8 @@ def test_word_report_carries_items_total_grade_and_rectification(users, regions,
     assert "大足区机关中心食堂" in text and "2026Q3" in text and "抽查评估" in text
     assert f"总分 {ev.score.normalize():f} 分" in text and ev.grade in text
     assert "制度未明确责任人" in text and "2.5" in text
+    assert "佐证材料" in text and evaluation.evidence_name(first.evidence.name) in text
+    assert evaluation.evidence_name(first.evidence.name).endswith(".pdf")
     assert "整改要求" in text
     assert "无数据" in text  # the indicator items without data, with their 0 points
     assert ev.grade == "不合格" and "须限期整改" in text  # 51.5: reviewer items only

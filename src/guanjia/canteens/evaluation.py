@@ -36,6 +36,7 @@ import math
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import PurePosixPath
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -369,6 +370,11 @@ def item_rows(evaluation: Evaluation) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def evidence_name(stored: str) -> str:
+    """The file name of an evidence upload without its storage folder ("" when none)."""
+    return PurePosixPath(stored).name if stored else ""
 
 
 def as_dict(evaluation: Evaluation) -> dict:

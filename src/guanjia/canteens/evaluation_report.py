@@ -23,8 +23,9 @@ def _fmt(value) -> str:
 
 
 def word_report(ev: Evaluation) -> bytes:
-    """Canteen, period, every item with its value, points and note, the total and grade,
-    and what must be rectified (items below full marks; the whole canteen when 不合格)."""
+    """Canteen, period, every item with its value, points, note and evidence file, the
+    total and grade, and what must be rectified (items below full marks; the whole canteen
+    when 不合格)."""
     from docx import Document
 
     data = evaluation.as_dict(ev)
@@ -47,7 +48,8 @@ def word_report(ev: Evaluation) -> bytes:
         cells = facts.add_row().cells
         cells[0].text, cells[1].text = label, value
     doc.add_heading(_("评估项得分"), level=1)
-    heads = [_("编号"), _("评估内容"), _("评估项"), _("指标值"), _("分值"), _("得分"), _("说明")]
+    heads = [_("编号"), _("评估内容"), _("评估项"), _("指标值"), _("分值"), _("得分"), _("说明"),
+             _("佐证材料")]  # fmt: skip
     table = doc.add_table(rows=1, cols=len(heads))
     table.style = "Table Grid"
     for cell, head in zip(table.rows[0].cells, heads, strict=True):
@@ -55,7 +57,8 @@ def word_report(ev: Evaluation) -> bytes:
     for item in data["items"]:
         cells = table.add_row().cells
         values = (item["code"], item["section"], item["title"], _fmt(item["value"]),
-                  _fmt(item["weight"]), _fmt(item["score"]), item["note"])  # fmt: skip
+                  _fmt(item["weight"]), _fmt(item["score"]), item["note"],
+                  evaluation.evidence_name(item["evidence"]) or "—")  # fmt: skip
         for cell, value in zip(cells, values, strict=True):
             cell.text = value
     doc.add_paragraph(

@@ -5,7 +5,7 @@ query starts from `restrict(request.user)`; writes go through `evaluation`."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -86,6 +86,8 @@ def evaluation_detail(request, pk: int):
         Evaluation.objects.restrict(user).select_related("canteen__agency", "template"), pk=pk
     )
     rows = evaluation.item_rows(ev)
+    for row in rows:
+        row["evidence_name"] = evaluation.evidence_name(row["evidence"])
     editable = (
         ev.status == Evaluation.Status.DRAFT
         and user.can("canteens.change")
@@ -123,6 +125,23 @@ def evaluation_mark(request, pk: int, score_id: int):
     else:
         messages.error(request, _("请填写 0 以上的得分"))
     return redirect("canteen_evaluation_detail", pk=pk)
+
+
+@requires("canteens.view")
+def evaluation_evidence(request, pk: int, score_id: int):
+    """The evidence file of one item, to whoever may see the evaluation (404 otherwise:
+    uploads are not served from /media/)."""
+    row = get_object_or_404(
+        EvaluationScore.objects.restrict(request.user), pk=score_id, evaluation_id=pk
+    )
+    if not row.evidence:
+        raise Http404(_("该评估项没有佐证材料"))
+    try:
+        handle = row.evidence.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("佐证材料文件已不存在")) from None
+    name = evaluation.evidence_name(row.evidence.name)
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 @require_POST
@@ -238,6 +257,11 @@ urlpatterns = [
         "evaluations/<int:pk>/scores/<int:score_id>/",
         evaluation_mark,
         name="canteen_evaluation_mark",
+    ),
+    path(
+        "evaluations/<int:pk>/scores/<int:score_id>/evidence/",
+        evaluation_evidence,
+        name="canteen_evaluation_evidence",
     ),
     path("evaluations/<int:pk>/action/", evaluation_action, name="canteen_evaluation_action"),
     path("evaluations/<int:pk>/report.docx", evaluation_word, name="canteen_evaluation_report"),
