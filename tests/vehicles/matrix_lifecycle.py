@@ -94,6 +94,32 @@ def write(*attempts):
     return Seeded(Write(*[(m, V1 + u, body) for m, u, body in attempts]))
 
 
+class CaseListing:
+    """The case list, whole and overdue only (B's case opened two days ago, unhandled)."""
+
+    def __init__(self):
+        self.cases = [Listing(V1 + "/cases", _b), Listing(V1 + "/cases?overdue=true", _b)]
+
+    def _ready(self, ctx):
+        seed(ctx)
+        MisuseCase.objects.filter(pk=ctx["b_case"]).update(
+            opened_at=lifecycle.timezone.now() - dt.timedelta(days=2)
+        )
+        return ctx
+
+    def scoped(self, ctx, client, user):
+        for case in self.cases:
+            case.scoped(self._ready(ctx), client, user)
+
+    def wide(self, ctx, client, user):
+        for case in self.cases:
+            case.wide(self._ready(ctx), client, user)
+
+    def norole(self, ctx, client, user):
+        for case in self.cases:
+            case.norole(self._ready(ctx), client, user)
+
+
 class StatementImport:
     """A station statement uploaded into B: 404 and nothing written for whoever does not
     see B; imported for whoever sees everything."""
@@ -230,7 +256,7 @@ CASES = {
         ),
     ),
     ("GET", "/vehicles/tco"): listing("/tco?start=2026-01-01&end=2027-01-01"),
-    ("GET", "/vehicles/cases"): listing("/cases"),
+    ("GET", "/vehicles/cases"): CaseListing(),
     ("GET", "/vehicles/cases/{case_id}"): Seeded(Detail(V1 + "/cases/{b_case}")),
     ("POST", "/vehicles/cases/{case_id}/verify"): write(
         ("POST", "/cases/{b_case}/verify", {"note": "越权核实"}),

@@ -1,10 +1,15 @@
 """Misuse-rule settings under /api/v1/telemetry/rules: the platform default of each rule
 (switch, parameters, the clause it enforces). Everyone holding telemetry.view reads them;
 only a holder of telemetry.change through a role of data scope "all" (or a superuser)
-changes them — they apply to every agency."""
+changes them — they apply to every agency.
 
+An agency's own settings of a rule (…/rules/{rule}/overrides) apply to it and the agencies
+below it: listed for the agencies in the caller's telemetry view scope, set and removed for
+those in its telemetry change scope (rule_defs.set_override, clear_override)."""
+
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from guanjia.core.api import LimitOffset
@@ -65,3 +70,67 @@ def update_rule(request, rule: str, data: RuleIn):
     return R.update_setting(
         request.user, rule, enabled=data.enabled, params=data.params, source=data.source
     )
+
+
+class OverrideOut(Schema):
+    rule: str
+    agency_id: int
+    agency_name: str = Field(alias="agency.name")
+    enabled: bool
+    params: dict
+    source: str
+
+
+class OverrideIn(Schema):
+    enabled: bool = True
+    params: dict = Field(default_factory=dict, description="未给出的参数取平台默认值")
+    source: str = Field(description="本单位设置所依据的条款或本地规定")
+
+
+def _known(rule: str) -> str:
+    if rule not in R.RULES:
+        raise Http404
+    return rule
+
+
+def _visible_agency(request, agency_id: int):
+    return get_object_or_404(R.override_agencies(request.user, "view"), pk=agency_id)
+
+
+@router.get("/rules/{rule}/overrides", response=list[OverrideOut], summary="单位对监控规则的设置")
+@paginate(LimitOffset)
+def list_overrides(request, rule: str):
+    """调用者数据范围内各单位对该规则的设置（对本单位及下级单位生效）。"""
+    return R.visible_overrides(request.user, _known(rule))
+
+
+@router.put(
+    "/rules/{rule}/overrides/{int:agency_id}",
+    response={200: OverrideOut, **WRITE_ERRORS},
+    summary="设置单位的监控规则",
+)
+def put_override(request, rule: str, agency_id: int, data: OverrideIn):
+    """须有 telemetry.change 权限且该单位在调用者的数据范围内；参数与平台默认值合并后保存，
+    须写明依据。"""
+    agency = _visible_agency(request, agency_id)
+    return R.set_override(
+        request.user,
+        _known(rule),
+        agency,
+        enabled=data.enabled,
+        params=data.params,
+        source=data.source,
+    )
+
+
+@router.delete(
+    "/rules/{rule}/overrides/{int:agency_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="删除单位的监控规则设置",
+)
+def delete_override(request, rule: str, agency_id: int):
+    """删除后该单位按上级单位或平台默认设置执行。"""
+    agency = _visible_agency(request, agency_id)
+    if not R.clear_override(request.user, _known(rule), agency):
+        raise Http404
+    return Status(204, None)

@@ -5,8 +5,8 @@
   period (by episode start, so a re-run of an old day counts in that day's period).
 * `vehicles.case_handled_24h_rate` — of all misuse cases (telemetry and 私车公养 alike)
   opened in the period whose 24 hours have run out, the share verified or dismissed within
-  24 hours of opening. A case opened less than 24 hours ago and still open is not yet late
-  and is left out.
+  24 hours of opening (`vehicles.cases.handled_in_time`). A case opened less than 24 hours
+  ago and still open is not yet late and is left out.
 * `telemetry.report_interval_p95_s` — the 95th percentile of the seconds between
   consecutive reports of a terminal with ignition on, over the period's days, from the
   per-agency, per-day histograms the rule engine keeps (ReportIntervalDay; intervals of an
@@ -16,11 +16,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.utils import timezone
 
 from guanjia.core.indicator_registry import IndicatorScope, Period, indicator
+from guanjia.vehicles import cases
 from guanjia.vehicles.models import MisuseCase
 
 from . import rule_defs as R
@@ -69,13 +68,11 @@ def case_handled_24h_rate(scope: IndicatorScope, period: Period) -> float | None
         .filter(agency__in=scope.agencies(), opened_at__gte=start, opened_at__lt=end)
         .values_list("opened_at", "handled_at", "status")
     )
-    day = timedelta(hours=24)
     for opened, handled, status in rows.iterator(chunk_size=5000):
-        on_time = status != MisuseCase.Status.OPEN and handled and handled - opened <= day
-        if on_time:
+        if cases.handled_in_time(opened, handled, status):
             due += 1
             in_time += 1
-        elif now - opened >= day:
+        elif cases.time_is_up(opened, now):
             due += 1
     if not due:
         return None

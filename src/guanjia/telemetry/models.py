@@ -87,6 +87,10 @@ class RuleSetting(ScopedModel, ChangeLogged):
     scope_domain = "telemetry"
     scope_agency_field = None  # platform defaults are reference data; overrides are small
 
+    def audit_agency_id(self) -> int | None:
+        # An override's changes belong to its agency's audit trail; a default's to none.
+        return self.agency_id
+
     class Meta:
         verbose_name = _("监控规则")
         verbose_name_plural = _("监控规则")

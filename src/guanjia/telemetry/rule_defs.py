@@ -212,8 +212,9 @@ class Settings:
 
 
 def can_edit(user) -> bool:
-    """Rule settings are platform-wide: editable by a superuser or a holder of
-    telemetry.change through a role whose data scope is "all"."""
+    """The platform defaults apply to every agency: editable by a superuser or a holder of
+    telemetry.change through a role whose data scope is "all" (an agency's own settings:
+    set_override)."""
     from guanjia.core.scope import DataScope
 
     if user is None:
@@ -291,3 +292,93 @@ def update_setting(user, rule: str, *, enabled=None, params=None, source=None):
             row.source = source[:255]
         row.save()
     return row
+
+
+# -- agency overrides --------------------------------------------------------------------
+#
+# An agency applying a local rule (a lower speed limit, other night hours …) keeps its own
+# settings of a rule; they apply to it and every agency below it (Settings.for_agency).
+# Overrides reach the running engines the way changes of the defaults do: each engine's
+# Directory reloads every setting with the register every few minutes (rules.py), and a
+# batch re-run loads them afresh.
+
+
+def override_agencies(user, action: str = "change"):
+    """The agencies whose overrides `user` may see (`view`) or set (`change`): those in
+    the user's telemetry scope for that action. None as user is the system: all."""
+    from guanjia.core.models import Agency
+    from guanjia.core.scope import scope_q
+
+    if user is None:
+        return Agency.objects.all()
+    q = scope_q(Agency, user, "view", wanted=f"telemetry.{action}")
+    return Agency.objects.all() if q is None else Agency.objects.filter(q)
+
+
+def visible_overrides(user, rule: str | None = None):
+    """The overrides of agencies in `user`'s telemetry view scope, nearest the root first."""
+    from .models import RuleSetting
+
+    rows = RuleSetting.objects.restrict(user).filter(
+        agency__isnull=False, agency__in=override_agencies(user, "view")
+    )
+    if rule is not None:
+        rows = rows.filter(rule=rule)
+    return rows.select_related("agency").order_by("rule", "agency__path")
+
+
+def platform_default(rule: str) -> Effective:
+    """The platform default of `rule` as stored (the file's defaults under it)."""
+    from .models import RuleSetting
+
+    return Settings(list(RuleSetting.objects.filter(rule=rule, agency=None))).defaults[rule]
+
+
+def _check_override_target(user, rule: str, agency) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if rule not in RULES:
+        raise ValidationError({"rule": _("未知规则：%s") % rule})
+    if agency is None or agency.pk is None:
+        raise ValidationError({"agency": _("请选择单位；平台默认设置在规则页修改")})
+    if user is not None and not user.can("telemetry.change"):
+        raise PermissionDenied(_("没有修改监控规则的权限"))
+    if not override_agencies(user).filter(pk=agency.pk).exists():
+        raise PermissionDenied(_("该单位不在您的监控数据范围内，不能设置其规则"))
+
+
+def set_override(user, rule: str, agency, *, enabled, params, source):
+    """Create or change `agency`'s own settings of `rule`: the switch, parameters (laid over
+    the platform default's, so the row holds every parameter) and the clause or local rule
+    it applies, which is required."""
+    from .models import RuleSetting
+
+    with transaction.atomic():
+        _check_override_target(user, rule, agency)
+        source = (source or "").strip()
+        if not source:
+            raise ValidationError({"source": _("须写明本单位设置所依据的条款或本地规定")})
+        if not isinstance(params or {}, dict):
+            raise ValidationError({"params": _("参数须为“名称: 值”的集合")})
+        given = _check_params(rule, params or {})
+        row = RuleSetting.objects.select_for_update().filter(rule=rule, agency=agency).first()
+        row = row or RuleSetting(rule=rule, agency=agency)
+        row.enabled = bool(enabled)
+        row.params = dict(platform_default(rule).params) | given
+        row.source = source[:255]
+        row.save()
+    return row
+
+
+def clear_override(user, rule: str, agency) -> bool:
+    """Remove `agency`'s own settings of `rule` (it follows its parent's or the platform's
+    again); False when it had none."""
+    from .models import RuleSetting
+
+    with transaction.atomic():
+        _check_override_target(user, rule, agency)
+        row = RuleSetting.objects.select_for_update().filter(rule=rule, agency=agency).first()
+        if row is None:
+            return False
+        row.delete()  # through the ORM, so the audit trail keeps what was removed
+    return True

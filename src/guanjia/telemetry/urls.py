@@ -7,7 +7,7 @@ joins whichever parts exist.
 import importlib
 import importlib.util
 
-PARTS = ("views_live", "views_rules", "views_trips")
+PARTS = ("views_live", "views_rules", "views_rule_overrides", "views_trips")
 
 urlpatterns = []
 for _part in PARTS:

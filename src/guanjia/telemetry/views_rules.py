@@ -1,6 +1,7 @@
 """The misuse rules page (/telemetry/rules/): every rule with its switch, parameters and
 the clause it enforces; a holder of telemetry.change at data scope "all" edits them in
-place (rule_defs.update_setting)."""
+place (rule_defs.update_setting). Under each rule, the agencies' own settings the user can
+see, with a link to the page that sets them (views_rule_overrides)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,25 @@ def _value_text(value) -> str:
     return str(value)
 
 
+def _params(params: dict) -> list[dict]:
+    return [
+        {
+            "name": k,
+            "label": R.PARAM_LABELS.get(k, k),
+            "value": v,
+            "text": _value_text(v),
+            "is_bool": isinstance(v, bool),
+        }
+        for k, v in (params or {}).items()
+    ]
+
+
 def _rows(user):
     order = {k: i for i, k in enumerate(R.RULES)}
+    overrides: dict[str, list] = {}
+    for o in R.visible_overrides(user):
+        o.param_rows = _params(o.params)
+        overrides.setdefault(o.rule, []).append(o)
     rows = []
     for s in sorted(
         RuleSetting.objects.restrict(user).filter(agency=None), key=lambda r: order.get(r.rule, 99)
@@ -38,16 +56,8 @@ def _rows(user):
                 "description": rule.description if rule else "",
                 "enabled": s.enabled,
                 "source": s.source,
-                "params": [
-                    {
-                        "name": k,
-                        "label": R.PARAM_LABELS.get(k, k),
-                        "value": v,
-                        "text": _value_text(v),
-                        "is_bool": isinstance(v, bool),
-                    }
-                    for k, v in (s.params or {}).items()
-                ],
+                "params": _params(s.params),
+                "overrides": overrides.get(s.rule, []),
             }
         )
     return rows
@@ -82,7 +92,15 @@ def rule_list(request):
         else:
             messages.success(request, _("已保存：%s") % R.RULES[rule].label)
         return redirect("rule_list")
-    return render(request, "telemetry/rule_list.html", {"rows": _rows(user), "can_edit": can_edit})
+    return render(
+        request,
+        "telemetry/rule_list.html",
+        {
+            "rows": _rows(user),
+            "can_edit": can_edit,
+            "can_override": R.override_agencies(user).exists(),
+        },
+    )
 
 
 urlpatterns = [path("rules/", rule_list, name="rule_list")]

@@ -37,6 +37,11 @@ class CaseOut(Schema):
     handled_by_id: int | None
     handled_at: dt.datetime | None
     opened_at: dt.datetime
+    overdue: bool = Field(description="超过24小时未处理（DB51/T 9002—2021 8.2）")
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return cases.is_overdue(obj)
 
     @staticmethod
     def resolve_plate(obj) -> str | None:
@@ -56,6 +61,7 @@ class CaseFilter(Schema):
     status: str | None = Field(None, description="open / verified / dismissed")
     agency: int | None = Field(None, description="单位 id（含下级单位）")
     vehicle: int | None = None
+    overdue: bool | None = Field(None, description="true：只看超过24小时未核实或排除的线索")
 
 
 class NoteIn(Schema):
@@ -96,6 +102,9 @@ def list_cases(request, filters: Query[CaseFilter]):
         qs = qs.filter(subtree_q("agency", agency))
     if filters.vehicle:
         qs = qs.filter(vehicle_id=filters.vehicle)
+    if filters.overdue is not None:
+        overdue = cases.overdue_q()
+        qs = qs.filter(overdue) if filters.overdue else qs.exclude(overdue)
     return qs.order_by("-episode_start", "-pk")
 
 

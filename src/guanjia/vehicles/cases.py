@@ -7,6 +7,10 @@ by a person.
   person has handled.
 * **Handle, once.** An open case is verified (核实, an optional note) or dismissed (排除,
   a reason is required); a handled case is final and keeps who handled it and when.
+* **Within 24 hours.** DB51/T 9002—2021 8.2: 违规用车预警应在24小时内核查处理. A case is
+  handled in time when it was verified or dismissed within `HANDLE_WITHIN` of being opened
+  (`handled_in_time`); one still open once that time is up is overdue (`is_overdue`,
+  `overdue_q`). The indicator vehicles.case_handled_24h_rate and the case lists both ask here.
 
 Rules register their label and source here (`RULES`) so lists and pages can name them; the
 telemetry rules of the next issue add theirs the same way.
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +31,9 @@ from guanjia.core.scope import ensure_in_scope
 
 from .lifecycle import require
 from .models import MisuseCase
+
+# DB51/T 9002—2021 8.2: misuse warnings are checked and handled within 24 hours.
+HANDLE_WITHIN = dt.timedelta(hours=24)
 
 # rule key → (label, source)
 RULES: dict[str, tuple[str, str]] = {}
@@ -49,6 +57,32 @@ def rule_label(key: str) -> str:
 
 def rule_choices() -> list[tuple[str, str]]:
     return [(k, str(v[0])) for k, v in rules().items()]
+
+
+def handled_in_time(opened_at, handled_at, status) -> bool:
+    """Verified or dismissed within HANDLE_WITHIN of being opened."""
+    return (
+        status != MisuseCase.Status.OPEN
+        and handled_at is not None
+        and handled_at - opened_at <= HANDLE_WITHIN
+    )
+
+
+def time_is_up(opened_at, now) -> bool:
+    """Whether the HANDLE_WITHIN of a case opened at `opened_at` has run out by `now`."""
+    return now - opened_at >= HANDLE_WITHIN
+
+
+def is_overdue(case: MisuseCase, now=None) -> bool:
+    """Still open after its HANDLE_WITHIN ran out (超过24小时未处理)."""
+    now = timezone.now() if now is None else now
+    return case.status == MisuseCase.Status.OPEN and time_is_up(case.opened_at, now)
+
+
+def overdue_q(now=None) -> Q:
+    """The cases `is_overdue` at `now`, as a filter."""
+    now = timezone.now() if now is None else now
+    return Q(status=MisuseCase.Status.OPEN, opened_at__lte=now - HANDLE_WITHIN)
 
 
 @dataclass

@@ -119,6 +119,7 @@ class CaseFilterForm(forms.Form):
         label=_("状态"), required=False, choices=[("", _("全部")), *MisuseCase.Status.choices]
     )
     plate = forms.CharField(label=_("车牌号"), required=False)
+    overdue = forms.BooleanField(label=_("只看超时未处理"), required=False)
 
     def __init__(self, *args, rules, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
-"""Pages of the misuse cases (违规线索): the list filtered by rule and status, and a case
+"""Pages of the misuse cases (违规线索): the list filtered by rule and status (and to the
+cases open past their 24 hours), marking those overdue, and a case
 with its evidence and the verify/dismiss form. Queries start from `restrict(request.user)`;
 handling goes through `cases`."""
 
@@ -6,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanjia.web.helpers import add_service_error, paginate, requires
@@ -18,6 +20,7 @@ from .validators import normalize_plate
 
 @requires("vehicles.view")
 def case_list(request):
+    now = timezone.now()
     qs = MisuseCase.objects.restrict(request.user).select_related("agency", "vehicle")
     form = CaseFilterForm(request.GET or None, rules=cases.rule_choices())
     if form.is_bound and form.is_valid():
@@ -29,9 +32,12 @@ def case_list(request):
         if d["plate"]:
             plate = normalize_plate(d["plate"])
             qs = qs.filter(vehicle__plate__contains=plate) | qs.filter(title__contains=plate)
+        if d["overdue"]:
+            qs = qs.filter(cases.overdue_q(now))
     page = paginate(request, qs.order_by("-episode_start", "-pk"))
     for case in page:
         case.rule_label = cases.rule_label(case.rule)
+        case.overdue = cases.is_overdue(case, now)
     return render(request, "vehicles/case_list.html", {"page": page, "form": form})
 
 
