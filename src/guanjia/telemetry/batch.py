@@ -679,7 +679,6 @@ def day_columns(start: int, end: int, *, home=None) -> Columns:
     still dictionary-encoded), the WAL's records follow them, and Columns.build orders and
     dedupes on one integer key — with no sort at all when the rows already come in
     (terminal, time) order, as one compacted file's do."""
-    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -707,9 +706,25 @@ def day_columns(start: int, end: int, *, home=None) -> Columns:
             )
         tables.append(table)
     if len(recent):
-        table = archive.to_table(recent).select(NEEDED)
-        terminal = pc.dictionary_encode(table.column("terminal"))
-        tables.append(table.set_column(0, "terminal", terminal))
+        tables.append(wal_table(recent))
+    return columns_of(tables)
+
+
+def wal_table(records: np.ndarray):
+    """Write-ahead records as an Arrow table of the NEEDED columns, terminal dictionary-encoded."""
+    import pyarrow.compute as pc
+
+    from . import archive
+
+    table = archive.to_table(records).select(NEEDED)
+    return table.set_column(0, "terminal", pc.dictionary_encode(table.column("terminal")))
+
+
+def columns_of(tables: list) -> Columns:
+    """Columns of Arrow tables with the NEEDED columns, in order (the first copy of a
+    duplicate is kept); tables from different sources are cast to one schema first."""
+    import pyarrow as pa
+
     if not tables:
         return Columns.build([], [], [], [], [], [], [], keys=[])
     if len(tables) > 1:
