@@ -9,6 +9,7 @@ from ninja.security import HttpBearer, django_auth
 from guanjia.canteens.api import router as canteens_router
 from guanjia.core.api import router as core_router
 from guanjia.core.services import user_for_token
+from guanjia.evaluation.api import router as evaluation_router
 from guanjia.standards.api import router as standards_router
 from guanjia.telemetry.api import router as telemetry_router
 from guanjia.vehicles.api import router as vehicles_router
@@ -36,6 +37,7 @@ api.add_router("/", core_router)
 api.add_router("/standards", standards_router)
 api.add_router("/vehicles", vehicles_router)
 api.add_router("/canteens", canteens_router)
+api.add_router("/evaluation", evaluation_router)
 api.add_router("/telemetry", telemetry_router)
 
 

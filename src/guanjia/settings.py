@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "guanjia.vehicles",
     "guanjia.telemetry",
     "guanjia.canteens",
+    "guanjia.evaluation",
     "guanjia.web",
     "guanjia.demo",
 ]

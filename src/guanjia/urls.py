@@ -26,6 +26,7 @@ urlpatterns = [
     path("standards/", include("guanjia.standards.urls")),
     path("vehicles/", include("guanjia.vehicles.urls")),
     path("canteens/", include("guanjia.canteens.urls")),
+    path("evaluation/", include("guanjia.evaluation.urls")),
     path("telemetry/", include("guanjia.telemetry.urls")),
     path("", include("guanjia.web.urls")),
 ]

@@ -15,7 +15,7 @@ from guanjia.demo.services import load_demo_world
 
 pytestmark = pytest.mark.django_db
 
-SIZES = {"vehicles_cq": 20, "vehicles_sc": 40, "trips": 10, "canteens": 5}
+SIZES = {"vehicles_cq": 20, "vehicles_sc": 40, "trips": 10, "canteens": 5, "evaluated_bureaus": 2}
 
 
 @pytest.fixture

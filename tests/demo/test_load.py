@@ -20,7 +20,8 @@ from .conftest import snapshot
 
 pytestmark = pytest.mark.django_db
 
-LIGHT = {"served_agencies": 1, "bureau_users": 0}  # finance only, demo logins only
+LIGHT = {"served_agencies": 1, "bureau_users": 0, "canteens": 2, "evaluated_bureaus": 2}
+# finance only, demo logins only, two canteens and two bureaus evaluated
 
 
 class _Rollback(Exception):
@@ -73,6 +74,8 @@ def test_sizes_override_gives_a_lighter_province_world():
             "vehicles_cq": 60,
             "vehicles_sc": 120,
             "trips": 40,
+            "canteens": 3,
+            "evaluated_bureaus": 3,
         },
     )
     counts = result["counts"]

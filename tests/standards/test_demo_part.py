@@ -12,9 +12,12 @@ from guanjia.standards.models import PRE_PUBLICATION, Comment, CommentPeriod, Re
 
 pytestmark = pytest.mark.django_db
 
+# The other parts at their lightest: this file is about the standards.
+LIGHT = {"vehicles_cq": 20, "vehicles_sc": 40, "trips": 10, "canteens": 2, "evaluated_bureaus": 2}
+
 
 def test_demo_world_has_a_standards_library():
-    result = load_demo_world("small", seed=7)
+    result = load_demo_world("small", seed=7, sizes=LIGHT)
     counts = result["counts"]
     # 大足's internal ones come with the frameworks, the joint drafts with drafting.
     library = Standard.objects.exclude(code_prefix="Q/DZJG").exclude(stage__in=PRE_PUBLICATION)
@@ -42,7 +45,7 @@ def test_demo_world_has_a_standards_library():
 
 
 def test_size_and_seed_decide_the_library():
-    load_demo_world("small", seed=3, sizes={"sample_standards": 12})
+    load_demo_world("small", seed=3, sizes=LIGHT | {"sample_standards": 12})
     library = Standard.objects.exclude(code_prefix="Q/DZJG").exclude(stage__in=PRE_PUBLICATION)
     assert library.count() == 15
 
@@ -60,7 +63,7 @@ def test_demo_world_has_frameworks_and_coverage():
     from guanjia.standards.frameworks import agency_coverage
     from guanjia.standards.models import AgencyFunction, FrameworkNode
 
-    counts = load_demo_world("small", seed=7)["counts"]
+    counts = load_demo_world("small", seed=7, sizes=LIGHT)["counts"]
     roots = {r.code: r for r in FrameworkNode.objects.filter(depth=1)}
     assert set(roots) == {"3+7N", "8+N", "DZ"} and counts["frameworks"] == 3
     cq = FrameworkNode.objects.filter(path__startswith=roots["3+7N"].path, depth=2)
@@ -93,7 +96,7 @@ def test_demo_world_has_frameworks_and_coverage():
 
 
 def test_demo_world_has_joint_drafts():
-    counts = load_demo_world("small", seed=7)["counts"]
+    counts = load_demo_world("small", seed=7, sizes=LIGHT)["counts"]
     drafts = Standard.objects.filter(stage="soliciting").order_by("code")
     assert [d.title for d in drafts] == [
         "川渝区域一体化公务用车社会化保障管理规范",

@@ -22,7 +22,7 @@ from guanjia.vehicles.validators import terminal_key, validate_plate, validate_v
 
 pytestmark = pytest.mark.django_db
 
-SIZES = {"vehicles_cq": 120, "vehicles_sc": 260, "trips": 80}
+SIZES = {"vehicles_cq": 120, "vehicles_sc": 260, "trips": 80, "canteens": 2, "evaluated_bureaus": 2}
 
 
 @pytest.fixture

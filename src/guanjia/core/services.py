@@ -100,6 +100,24 @@ def _refuse_unless_reaches(actor, action: str, parent: Agency | None) -> None:
         raise PermissionDenied(_("没有权限在该上级单位下操作"))
 
 
+def find_agency(text: str, queryset=None) -> Agency:
+    """An agency by exact name, short name, unified social credit code or id (the codes the
+    agency list and API show). LookupError if none or several match."""
+    text = (text or "").strip()
+    qs = Agency.objects.all() if queryset is None else queryset
+    q = Q(name=text) | Q(credit_code=text.upper())
+    found = list(qs.filter(q)[:2])
+    if not found:
+        found = list(qs.filter(short_name=text)[:2]) if text else []
+    if not found and text.isdigit():
+        found = list(qs.filter(pk=int(text))[:1])
+    if len(found) != 1:
+        raise LookupError(
+            _("找不到唯一的单位：%(t)s（请填写单位全称或统一社会信用代码）") % {"t": text}
+        )
+    return found[0]
+
+
 # -- regions ------------------------------------------------------------------------------
 
 

@@ -636,3 +636,28 @@ class Document(ScopedModel, ChangeLogged):
 
     def __str__(self):
         return self.title
+
+
+class StandardAdoption(ScopedModel, ChangeLogged):
+    """An agency applies a standard it is not bound to by region: a 川渝 mutual recognition
+    (a Chongqing district centre applying a Sichuan DB51 standard), a group standard, or
+    another agency's internal standard. The adoption covers the agency and those below it."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("采用单位"), on_delete=models.CASCADE, related_name="adoptions"
+    )
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("标准"), on_delete=models.CASCADE, related_name="adoptions"
+    )
+    adopted_on = models.DateField(_("采用日期"))
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+
+    scope_domain = "standards"
+
+    class Meta:
+        verbose_name = _("标准采用")
+        verbose_name_plural = _("标准采用")
+        ordering = ["agency", "standard"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "standard"], name="adoption_unique"),
+        ]

@@ -24,11 +24,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from guanjia.core.models import Agency
 from guanjia.core.scope import ensure_in_scope, scope_q
+from guanjia.core.services import find_agency
 
 from .models import (
     NEW_ENERGY,
@@ -114,24 +114,6 @@ def _check_fields(fields: dict, allowed) -> None:
     unknown = set(fields) - set(allowed)
     if unknown:
         raise ValidationError(_("未知字段：%s") % ", ".join(sorted(unknown)))
-
-
-def find_agency(text: str, queryset=None) -> Agency:
-    """An agency by exact name, short name, unified social credit code or id (the codes the
-    agency list and API show). LookupError if none or several match."""
-    text = (text or "").strip()
-    qs = Agency.objects.all() if queryset is None else queryset
-    q = Q(name=text) | Q(credit_code=text.upper())
-    found = list(qs.filter(q)[:2])
-    if not found:
-        found = list(qs.filter(short_name=text)[:2]) if text else []
-    if not found and text.isdigit():
-        found = list(qs.filter(pk=int(text))[:1])
-    if len(found) != 1:
-        raise LookupError(
-            _("找不到唯一的单位：%(t)s（请填写单位全称或统一社会信用代码）") % {"t": text}
-        )
-    return found[0]
 
 
 # -- vehicles -------------------------------------------------------------------------------

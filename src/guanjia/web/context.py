@@ -46,6 +46,10 @@ NAVIGATION = [
         ],
     ),
     (
+        _("达标评价"),
+        [(_("标准达标评价"), "evaluation_results", "evaluation.view", "evaluation_")],
+    ),
+    (
         _("机关食堂"),
         [
             (_("食堂与就餐"), "canteen_list", "canteens.view", "canteen_list"),
@@ -78,7 +82,7 @@ NAVIGATION = [
     (None, [(_("指标"), "indicator_list", None, "indicator_")]),
 ]
 
-UNDER_CONSTRUCTION = [_("评价与看板"), _("节能与办公用房"), _("服务保障")]
+UNDER_CONSTRUCTION = [_("看板与大屏"), _("节能与办公用房"), _("服务保障")]
 
 
 def _url(name: str) -> str | None:

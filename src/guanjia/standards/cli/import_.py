@@ -9,7 +9,7 @@ linked, error}], "imported", "failed", "message"}; the exit status is 1 when a f
 
 from django.core.management.base import CommandError
 
-from guanjia.core.management.commands.indicators import find_agency
+from guanjia.core.services import find_agency
 
 from .. import services
 

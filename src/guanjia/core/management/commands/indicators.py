@@ -3,20 +3,9 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from guanjia.core.indicator_registry import IndicatorScope, Period, all_indicators
-from guanjia.core.models import Agency
-
-
-def find_agency(text: str) -> Agency:
-    """An agency by exact name, short name or unified social credit code."""
-    matches = list(
-        Agency.objects.filter(Q(name=text) | Q(credit_code=text.upper()) | Q(short_name=text))[:2]
-    )
-    if len(matches) != 1:
-        raise CommandError(f"找不到唯一的单位：{text}")
-    return matches[0]
+from guanjia.core.services import find_agency
 
 
 class Command(BaseCommand):
@@ -28,7 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, agency=None, period=None, **opts):
-        scope = IndicatorScope(find_agency(agency)) if agency else None
+        try:
+            scope = IndicatorScope(find_agency(agency)) if agency else None
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
         try:
             p = Period.parse(period) if period else None
         except ValueError as e:

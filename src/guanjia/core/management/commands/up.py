@@ -18,7 +18,7 @@ from guanjia.core.models import Agency, User
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600
-FORECAST_EVERY_SECONDS = 6 * 3600  # canteen forecasts for the next 14 days (idempotent)
+FORECAST_EVERY_SECONDS = 6 * 3600  # canteen forecasts, then requirement verdicts (idempotent)
 COMPACT_EVERY_SECONDS = 600  # closed position segments → Parquet (guanjia telemetry compact)
 TASK_RESULT_DAYS = 7
 
@@ -218,14 +218,17 @@ class Supervisor:
             log.exception("heartbeat could not be enqueued")
 
     def _enqueue_forecasts(self) -> None:
-        """The canteens' forecasts, run by the task worker so the supervisor never waits."""
+        """The canteens' forecasts, then the verdicts of the standards' requirements (which
+        read them), run by the task worker so the supervisor never waits."""
         from guanjia.canteens.tasks import refresh_forecasts
+        from guanjia.evaluation.tasks import evaluate_recent
 
         close_old_connections()
-        try:
-            refresh_forecasts.enqueue()
-        except Exception:
-            log.exception("canteen forecasts could not be enqueued")
+        for work in (refresh_forecasts, evaluate_recent):
+            try:
+                work.enqueue()
+            except Exception:
+                log.exception("%s could not be enqueued", work.name)
 
     def _prune_task_results(self) -> None:
         """Finished task results pile up (a heartbeat every 30 s): keep a week of them."""

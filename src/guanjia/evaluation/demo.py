@@ -1,0 +1,95 @@
+"""The evaluation's part of the demo world: the sample standards' quantitative requirements
+read out of their clauses and linked to the platform's indicators (data/demo_links.json, as
+a standards officer would confirm them), the 大足 centre's adoption of the Sichuan vehicle
+standard (川渝互认), two months of terminal report-interval statistics, and the stored
+verdicts of every bureau for the last complete month and quarter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.utils import timezone
+
+from guanjia.core.indicator_registry import Period
+from guanjia.core.models import Agency
+from guanjia.demo.registry import DemoContext, demo_part
+from guanjia.standards import linking
+from guanjia.standards.models import Requirement, Standard, StandardAdoption
+
+from . import services
+
+DATA = Path(__file__).resolve().parent / "data" / "demo_links.json"
+
+
+def last_complete_periods(today: dt.date) -> tuple[Period, Period]:
+    """The last complete month and quarter before `today`."""
+    first = today.replace(day=1)
+    month = Period.parse(f"{(first - dt.timedelta(days=1)):%Y-%m}")
+    q = (today.month - 1) // 3
+    quarter = Period.parse(f"{today.year}Q{q}" if q else f"{today.year - 1}Q4")
+    return month, quarter
+
+
+@demo_part("evaluation", order=70)
+def build_evaluation(ctx: DemoContext) -> dict[str, int]:
+    """达标评价：样例标准的量化要求关联指标、川渝互认采用、各局最近一个月与一个季度的达标结论"""
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    today = timezone.localdate()
+    counts = {"requirements": 0, "linked_requirements": 0, "adoptions": 0, "verdicts": 0}
+    for standard in Standard.objects.filter(code__in={i["standard"] for i in data["items"]}):
+        counts["requirements"] += linking.refresh_requirements(None, standard)["created"]
+    for item in data["items"]:
+        found = Requirement.objects.filter(
+            clause__standard__code=item["standard"],
+            clause__number=item["clause"],
+            subject__contains=item["subject"],
+        ).first()
+        if found is not None:
+            linking.confirm_link(None, found, item["indicator"])
+            counts["linked_requirements"] += 1
+    for row in data["adoptions"]:
+        StandardAdoption.objects.create(
+            agency=ctx.agencies_by_name[row["agency"]],
+            standard=Standard.objects.get(code=row["standard"]),
+            adopted_on=dt.date(today.year - 1, 1, 1),
+            note=row["note"],
+        )
+        counts["adoptions"] += 1
+    _report_intervals(ctx, today)
+    month, quarter = last_complete_periods(today)
+    bureaus = ctx.bureaus[: ctx.size("evaluated_bureaus", small=68, province=68)]
+    ctx.stage("达标评价", total=len(bureaus))
+    for bureau in bureaus:
+        for period in (month, quarter):
+            counts["verdicts"] += len(services.evaluate_and_store(bureau, period))
+        ctx.tick()
+    return counts
+
+
+def _report_intervals(ctx, today: dt.date) -> None:
+    """What the rule engine would have kept while the 大足 fleet reported: mostly every 30 s,
+    some terminals at 60 s or with gaps, for the last 60 days."""
+    from guanjia.telemetry.models import ReportIntervalDay
+
+    rng = ctx.derive("intervals")
+    dazu = ctx.agencies_by_name["大足区机关事务管理中心"]
+    agencies = [dazu, *Agency.objects.filter(path__startswith=dazu.path).exclude(pk=dazu.pk)[:5]]
+    rows = []
+    for agency in agencies:
+        for back in range(1, 61):
+            day = today - dt.timedelta(days=back)
+            n = rng.randint(2000, 6000)
+            slow = rng.uniform(0.0, 0.08)
+            hist = {
+                "30": int(n * (0.9 - slow)),
+                "31": int(n * 0.07),
+                "60": int(n * slow),
+                "300": int(n * 0.01),
+            }
+            rows.append(
+                ReportIntervalDay(agency=agency, day=day, histogram=hist, count=sum(hist.values()))
+            )
+    ReportIntervalDay.objects.bulk_create(rows)
