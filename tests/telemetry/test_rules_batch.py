@@ -201,3 +201,23 @@ def test_the_day_command_reads_the_archive_and_opens_nothing_the_engine_opened(w
         "tm_off_hours",
         "tm_speeding",
     ]
+
+
+def test_batch_episode_tracks_keep_the_points_the_streaming_episode_keeps():
+    import numpy as np
+
+    from guanjia.telemetry.rules import MAX_TRACK, Episode
+
+    rng = np.random.default_rng(5)
+    for n in (1, MAX_TRACK, MAX_TRACK + 1, 3 * MAX_TRACK + 7, 2881):
+        t = 1_790_000_000 + 30 * np.arange(n, dtype=np.int64)
+        lat, lon, speed = rng.uniform(size=(3, n)) * 100
+        speed[n // 2] = np.nan
+        streaming = Episode("tm_speeding", float(t[0]), 60.0)
+        for k in range(n):
+            streaming.add(int(t[k]), float(lat[k]), float(lon[k]), float(speed[k]))
+        columnar = Episode("tm_speeding", float(t[0]), 60.0)
+        batch._add_track(columnar, np.arange(n), t, lat, lon, speed)
+        assert repr(columnar.track) == repr(streaming.track)  # NaN speeds compare by repr
+        assert columnar.max_speed == streaming.max_speed
+        assert len(columnar.track) <= MAX_TRACK

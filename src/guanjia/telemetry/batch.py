@@ -34,6 +34,7 @@ from . import rule_defs as R
 from .calendar import CHINA_OFFSET_S, WORKDAY, DayTable
 from .positions import Position
 from .rules import (
+    MAX_TRACK,
     ORDER_GRACE_S,
     Directory,
     Episode,
@@ -198,6 +199,34 @@ def _at(x, idx):
     return x if np.ndim(x) == 0 else x[idx]
 
 
+def _track_rows(n: int) -> np.ndarray:
+    """Which of n points Episode.add keeps in the track: past MAX_TRACK points it keeps every
+    other one (the first and the last kept) and goes on appending."""
+    kept = np.empty(0, dtype=np.int64)
+    added = 0
+    while added < n:
+        take = min(MAX_TRACK + 1 - kept.size, n - added)
+        kept = np.concatenate([kept, np.arange(added, added + take)])
+        added += take
+        if kept.size > MAX_TRACK:
+            kept = np.r_[kept[0:-1:2], kept[-1]]
+    return kept
+
+
+def _add_track(ep: Episode, pts: np.ndarray, tms: np.ndarray, lat, lon, speed) -> None:
+    """Episode.add for every point of `pts` (distinct times, in order) at once."""
+    keep = _track_rows(pts.size)
+    rows = pts[keep]
+    ep.track = list(
+        zip(
+            tms[keep].tolist(), lat[rows].tolist(), lon[rows].tolist(), speed[rows].tolist(),
+            strict=True,
+        )
+    )  # fmt: skip
+    top = float(np.fmax.reduce(speed[pts])) if pts.size else 0.0
+    ep.max_speed = max(0.0, top)  # as Episode.add: NaN speeds never raise it
+
+
 def _fold(
     points: np.ndarray, code: np.ndarray, times: np.ndarray, quiet: np.ndarray, min_dur: np.ndarray
 ):
@@ -342,8 +371,7 @@ def evaluate(cols: Columns, d: Directory, *, days: DayTable | None = None) -> li
         ep = Episode(rule, float(tms[0]), float(quiet_s))
         ep.last = float(tms[-1])
         ep.opened = True
-        for k, p in enumerate(pts.tolist()):  # Episode.add decimates past MAX_TRACK
-            ep.add(int(tms[k]), float(cols.lat[p]), float(cols.lon[p]), float(speed[p]))
+        _add_track(ep, pts, tms, cols.lat, cols.lon, speed)
         if tags_fn is not None:
             tags_fn(ep, pts, tms)
         out.append(_item(ep, cols.keys[c], info))
