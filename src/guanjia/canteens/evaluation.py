@@ -16,11 +16,13 @@ Decisions (kept here so a reader need not guess):
   ":yoy" scores the change in % against the same period a year before. An indicator not
   registered, or without data, gives 0 points and the note "无数据" (no data is not
   evidence of good work).
-* **Linear rule.** 0 points at `zero_at`, full marks at `full_at`, straight line between,
-  clamped outside; works in both directions (clean-plate rate rises, waste falls).
-* **Grades.** 优秀 ≥ excellent, 良好 ≥ good_score, 合格 ≥ pass_score, else 不合格. The
-  excellent line is derived, not stored: halfway from good_score to 100 (90 when good is
-  80), so a region that moves its good line moves excellent with it.
+* **Linear rule** (evaluation.scoring, shared with every scorecard). 0 points at
+  `zero_at`, full marks at `full_at`, straight line between, clamped outside; works in
+  both directions (clean-plate rate rises, waste falls).
+* **Grades** (evaluation.scoring). 优秀 ≥ excellent, 良好 ≥ good_score, 合格 ≥
+  pass_score, else 不合格. The excellent line is derived, not stored: halfway from
+  good_score to 100 (90 when good is 80), so a region that moves its good line moves
+  excellent with it.
 * **Spot checks** are evaluations of kind spot_check, scored by a reviewer of another
   agency than the canteen's: nobody spot-checks their own agency's canteen. A submitted
   spot check is final (已定级); a submitted self-evaluation waits as 已提交. Where both
@@ -44,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from guanjia.core.indicator_registry import Period
 from guanjia.core.scope import scope_q
+from guanjia.evaluation import scoring
 
 from . import services
 from .measures import canteen_value
@@ -57,8 +60,8 @@ YOY = ":yoy"
 SPOT_CHECK_SHARE = Decimal("0.35")  # ≥ 35 % of canteens a year (§ regime above)
 COVERAGE_YEARS = 3  # every canteen within 3 years
 
-EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "合格", "不合格"
-GRADES = (EXCELLENT, GOOD, PASS, FAIL)
+EXCELLENT, GOOD, PASS, FAIL = scoring.EXCELLENT, scoring.GOOD, scoring.PASS, scoring.FAIL
+GRADES = scoring.GRADES
 
 
 def scoped(model, user, action: str = "view"):
@@ -68,34 +71,16 @@ def scoped(model, user, action: str = "view"):
 # -- pure rules ------------------------------------------------------------------------------
 
 
-def linear_score(value, zero_at, full_at, weight) -> Decimal:
-    """Points for `value`: 0 at `zero_at`, `weight` at `full_at`, linear between, clamped.
-    None (no data) scores 0. If both ends are equal the item is pass/fail at that value
-    (full marks when at least as good — direction unknown, so "at or beyond" = equal)."""
-    weight = Decimal(str(weight))
-    if value is None or zero_at is None or full_at is None:
-        return ZERO
-    value, zero_at, full_at = (Decimal(str(v)) for v in (value, zero_at, full_at))
-    if zero_at == full_at:
-        return weight if value == full_at else ZERO
-    share = (value - zero_at) / (full_at - zero_at)
-    share = min(max(share, ZERO), Decimal("1"))
-    return (weight * share).quantize(TENTH, ROUND_HALF_UP)
+linear_score = scoring.linear_score  # one rule for every scorecard (evaluation.scoring)
 
 
 def excellent_score(template: EvaluationTemplate) -> Decimal:
-    return ((Decimal(template.good_score) + HUNDRED) / 2).quantize(TENTH, ROUND_HALF_UP)
+    return scoring.midpoint_excellent(template.good_score)
 
 
 def grade_for(template: EvaluationTemplate, score) -> str:
-    score = Decimal(str(score))
-    if score >= excellent_score(template):
-        return EXCELLENT
-    if score >= template.good_score:
-        return GOOD
-    if score >= template.pass_score:
-        return PASS
-    return FAIL
+    return scoring.grade(score, template.pass_score, template.good_score,
+                         excellent_score(template))  # fmt: skip
 
 
 def parse_quarter(text: str) -> Period:

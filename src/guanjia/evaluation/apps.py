@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,3 +12,6 @@ class EvaluationConfig(AppConfig):
         from . import staleness
 
         staleness.connect()
+        from .scorecard_data import load_after_migrate
+
+        post_migrate.connect(load_after_migrate, sender=self, dispatch_uid="scorecard_templates")
