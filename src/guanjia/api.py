@@ -38,6 +38,7 @@ api.add_router("/standards", standards_router)
 api.add_router("/vehicles", vehicles_router)
 api.add_router("/canteens", canteens_router)
 api.add_router("/evaluation", evaluation_router)
+api.add_router("/scorecards", "guanjia.evaluation.api_scorecards.router")
 api.add_router("/telemetry", telemetry_router)
 
 
