@@ -2,13 +2,15 @@
 read out of their clauses and linked to the platform's indicators (data/demo_links.json, as
 a standards officer would confirm them), the 大足 centre's adoption of the Sichuan vehicle
 standard (川渝互认), two months of terminal report-interval statistics, and the stored
-verdicts of every bureau for the last complete month and quarter.
+verdicts of every bureau for the last complete month and quarter, and last year's
+standardization work evaluation (scorecards) of the first bureaus.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.utils import timezone
@@ -66,7 +68,46 @@ def build_evaluation(ctx: DemoContext) -> dict[str, int]:
         for period in (month, quarter):
             counts["verdicts"] += len(services.evaluate_and_store(bureau, period))
         ctx.tick()
+    counts["assessments"] = _scorecards(ctx, today)
     return counts
+
+
+def _scorecards(ctx, today: dt.date) -> int:
+    """Last year's standardization work evaluation of the first bureaus, through the
+    scorecard services as the system: each bureau's expert reviews the next bureau (never
+    its own); all but the last two are final, one waits for review, one is still in
+    self-assessment."""
+    from guanjia.standards.experts import create_expert
+
+    from . import scorecards
+    from .models import ScorecardItem, ScorecardTemplate
+
+    template = ScorecardTemplate.objects.filter(key="standardization-work").first()
+    bureaus = ctx.bureaus[:8]
+    if template is None or len(bureaus) < 2:
+        return 0
+    rng = ctx.derive("scorecards")
+    experts = [create_expert(None, name=f"{b.short_name or b.name}标准化专家", agency=b,
+                             field="标准化", title="高级工程师") for b in bureaus]  # fmt: skip
+    reviewer_items = list(template.items.filter(rule=ScorecardItem.Rule.REVIEWER))
+    period = str(today.year - 1)
+    for n, bureau in enumerate(bureaus):
+        a = scorecards.start_assessment(None, bureau, template, period)
+        for item in reviewer_items:
+            share = Decimal(str(rng.choice((0.6, 0.75, 0.9, 1.0))))
+            scorecards.score_item(None, a, item.code, item.weight * share, "对照佐证材料自评")
+        if n == len(bureaus) - 1:
+            continue
+        scorecards.submit(None, a)
+        if n == len(bureaus) - 2:
+            continue
+        marks = {
+            row.item.code: (row.self_score * Decimal(str(rng.choice((0.8, 0.9, 1.0)))), "")
+            for row in a.scores.select_related("item").filter(item__in=reviewer_items)
+        }
+        scorecards.review(None, a, experts[(n + 1) % len(bureaus)], marks)
+        scorecards.finalize(None, a)
+    return len(bureaus)
 
 
 def _report_intervals(ctx, today: dt.date) -> None:
