@@ -47,7 +47,10 @@ NAVIGATION = [
     ),
     (
         _("达标评价"),
-        [(_("标准达标评价"), "evaluation_results", "evaluation.view", "evaluation_")],
+        [
+            (_("标准达标评价"), "evaluation_results", "evaluation.view", "evaluation_"),
+            (_("考评与排名"), "scorecard_list", "evaluation.view", "scorecard_"),
+        ],
     ),
     (
         _("机关食堂"),
