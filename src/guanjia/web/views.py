@@ -90,6 +90,10 @@ def agencies_per_province(agencies) -> list[dict]:
 
 @requires()
 def home(request):
+    from guanjia.evaluation.views_dashboards import role_home
+
+    if (dashboard := role_home(request)) is not None:  # the home page of the user's role
+        return dashboard
     user = request.user
     agencies = visible_agencies(user)
     week_ago = timezone.now() - timedelta(days=7)
