@@ -58,7 +58,8 @@ def main() -> None:
     from guanjia.canteens.models import Canteen, DinerCount, Forecast, WasteRecord
     from guanjia.core.models import Agency, User
     from guanjia.demo.services import load_demo_world
-    from guanjia.evaluation.dashboards import SCREEN_WASTE_MONTHS, last_month, months_up_to
+    from guanjia.evaluation.dashboard_panels import last_month, months_up_to
+    from guanjia.evaluation.dashboard_trades import SCREEN_WASTE_MONTHS
     from guanjia.evaluation.models import RequirementResult
     from guanjia.standards.models import AgencyFunction, CommentPeriod
     from guanjia.vehicles.models import MisuseCase, Vehicle

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from guanjia.core import services as core
 from guanjia.core.scope import DataScope
+from guanjia.evaluation import dashboard_trades as trades
 from guanjia.evaluation import dashboards
 from guanjia.standards import drafting, frameworks
 from guanjia.standards import services as standard_services
@@ -103,14 +104,14 @@ def test_fleet_live_counts_and_open_cases(world, settings, tmp_path):
     settings.HOME = tmp_path
     state.publish(live.live_root(tmp_path) / "gw.bin")
     fleet = role_user("fleet", world["A"])
-    assert dashboards.live_counts(fleet, now=T0 + 60) == {
+    assert trades.live_counts(fleet, now=T0 + 60) == {
         "moving": 1,
         "parked": 1,
         "offline": 0,
         "fitted": 3,
         "unseen": 1,
     }
-    assert dashboards.live_counts(fleet, now=T0 + 3600)["offline"] == 2
+    assert trades.live_counts(fleet, now=T0 + 3600)["offline"] == 2
 
     from guanjia.vehicles.signals_private_use import TANK as rule
 
@@ -136,11 +137,11 @@ def test_fleet_live_counts_and_open_cases(world, settings, tmp_path):
     now = timezone.now()
     MisuseCase.objects.filter(dedup_key="old").update(opened_at=now - dt.timedelta(hours=30))
     MisuseCase.objects.filter(dedup_key="done").update(status="verified")
-    c = dashboards.open_cases(fleet, now)
+    c = trades.open_cases(fleet, now)
     assert (c["total"], c["overdue"]) == (2, 1)
     assert c["by_rule"] == [{"rule": "单次加油量超过油箱容积", "open": 2, "overdue": 1}]
     assert [(x["title"], x["overdue"]) for x in c["oldest"]] == [("old", True), ("new", False)]
-    board = dashboards.fleet_dashboard(fleet, now)
+    board = trades.fleet_dashboard(fleet, now)
     assert panel(board, "chart-cases").rows == [["单次加油量超过油箱容积", 2, 1]]
     assert panel(board, "chart-cases").chart_data["series"][1]["values"] == [1]
 
@@ -171,7 +172,7 @@ def test_canteen_forecast_today_and_waste_trend(world, canteen):
     plate_day(canteen, dt.date(2026, 9, 2), 500, "40")
     plate_day(canteen, dt.date(2026, 9, 8), 800, "80")
     manager = role_user("canteen", world["A1"])  # the canteen is at 大足区财政局
-    board = dashboards.canteen_dashboard(manager, TODAY)
+    board = trades.canteen_dashboard(manager, TODAY)
     assert panel(board, "chart-forecast").rows == [
         ["大足区财政局食堂", "午餐", 380, 420, 465, "节前"]
     ]
@@ -180,7 +181,7 @@ def test_canteen_forecast_today_and_waste_trend(world, canteen):
     assert waste == [["2026-08-31", 160.0, 1500, 106.7], ["2026-09-07", 80.0, 800, 100.0]]
     assert board.cards[0].value == 420
     # A canteen manager of 大足 centre itself (scope: own agency) sees no canteen of A1.
-    other = dashboards.canteen_dashboard(role_user("canteen", world["A"]), TODAY)
+    other = trades.canteen_dashboard(role_user("canteen", world["A"]), TODAY)
     assert panel(other, "chart-forecast").rows == [] and panel(other, "chart-waste").rows == []
     assert other.cards[0].value is None
 
@@ -211,7 +212,7 @@ def test_standards_coverage_and_drafts_in_comment(world, standards):
         None, draft, group, TODAY - dt.timedelta(days=40), TODAY - dt.timedelta(days=20)
     )
     assert closed.pk != period.pk
-    board = dashboards.standards_dashboard(officer, TODAY)
+    board = trades.standards_dashboard(officer, TODAY)
     assert panel(board, "chart-coverage").rows == [
         ["大足区机关事务管理中心", 2, 1, 50.0],
         ["大足区财政局", 1, 1, 100.0],
@@ -221,7 +222,7 @@ def test_standards_coverage_and_drafts_in_comment(world, standards):
     assert drafts == [["DB50/T 9970—2026", draft.title, 1, "会议服务起草组", "2026-10-25", 10, 1]]
     # 成都's officer sees only 成都's function, and no draft of 大足's (B reads the draft
     # as a member, and its own comments: none).
-    b_board = dashboards.standards_dashboard(role_user("standards", b), TODAY)
+    b_board = trades.standards_dashboard(role_user("standards", b), TODAY)
     assert panel(b_board, "chart-coverage").rows == [["成都市机关事务管理局", 1, 1, 100.0]]
     assert [r[6] for r in panel(b_board, "chart-drafts").rows] in ([], [0])
 
@@ -262,7 +263,7 @@ def test_screen_waste_months_match_the_canteens_definition(world, canteen):
         entries=[{"stream": "plate", "edible": True, "weight_kg": 99}],
     )
     manager = role_user("canteen", world["A1"])
-    months = dashboards.waste_months(manager, TODAY)
+    months = trades.waste_months(manager, TODAY)
     src = waste.Source(Canteen.objects.restrict(manager), manager)
     by_python = waste.waste_trend(src, dt.date(2026, 4, 1), TODAY, "month")
     assert [(m["bucket"], m["diners"], m["g_per_diner"]) for m in months] == [
@@ -273,4 +274,4 @@ def test_screen_waste_months_match_the_canteens_definition(world, canteen):
         (dt.date(2026, 8, 1), 110.0),
         (dt.date(2026, 9, 1), 106.7),
     ]
-    assert dashboards.waste_months(role_user("canteen", world["A"]), TODAY) == []
+    assert trades.waste_months(role_user("canteen", world["A"]), TODAY) == []

@@ -4,9 +4,14 @@ the same table as one sheet per panel, so a chart never shows a figure its table
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from guanjia.core.indicator_registry import Period
 
 
 @dataclass
@@ -57,6 +62,24 @@ class Dashboard:
             "cards": [{"label": c.label, "value": c.value, "unit": c.unit} for c in self.cards],
             "panels": [p.as_json() for p in self.panels],
         }
+
+
+def scope_label(user) -> str:
+    if user.agency_id is None:
+        return _("数据范围内")
+    return _("%(agency)s 数据范围内") % {"agency": user.agency.name}
+
+
+def last_month(today: dt.date) -> Period:
+    first = today.replace(day=1)
+    return Period.parse(f"{first - dt.timedelta(days=1):%Y-%m}")
+
+
+def months_up_to(period: Period, n: int) -> list[str]:
+    labels = [period]
+    while len(labels) < n:
+        labels.append(labels[-1].previous())
+    return [p.label for p in reversed(labels)]
 
 
 def bar_data(labels: list, series: dict[str, list]) -> dict:

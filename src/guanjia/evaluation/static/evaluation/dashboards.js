@@ -61,7 +61,12 @@
       var el = document.getElementById(panel.key);
       if (!el || !panel.chart) { return; }
       var chart = charts[panel.key] || (charts[panel.key] = echarts.init(el, theme, {renderer: "svg"}));
-      chart.setOption(optionFor(panel), true);
+      var option = optionFor(panel);
+      if (!panel.rows.length) {  // say so rather than draw empty axes
+        option.title = {text: "暂无数据", left: "center", top: "middle",
+                        textStyle: {color: "#999", fontSize: 14, fontWeight: "normal"}};
+      }
+      chart.setOption(option, true);
     });
   }
 
