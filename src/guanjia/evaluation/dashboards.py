@@ -5,9 +5,11 @@ Which dashboard a user lands on is decided by the permissions their roles grant
 canteens → the canteen view; standards → the standards officer's view. The platform-wide
 permission "*" is not a role's trade: a platform administrator keeps the system overview.
 
+The leaders' page and the 大屏 are built here, the trades' pages in `dashboard_trades`.
 Every figure is read through the user's data scope: stored verdicts through
-`RequirementResult.objects.restrict(user)`, live positions through `live.visible(user)`,
-misuse cases, forecasts, waste and drafts through their model's `restrict(user)`, the
+`RequirementResult.objects.restrict(user)`, live positions of the vehicles
+`Vehicle.objects.restrict(user)` and telemetry.view allow (as `live.visible`), misuse
+cases, forecasts, waste and drafts through their model's `restrict(user)`, the
 coverage indicator through the registry with `IndicatorScope(user=...)`. A leader of 大足
 therefore sees 大足 and below only, on every panel.
 
