@@ -154,7 +154,7 @@ def test_review_needs_every_reviewer_item(world, reviewer_b):
     scorecards.submit(None, a)
     marks = reviewer_marks(t, "1")
     marks.pop("1.1")
-    with pytest.raises(ValidationError, match="1.1"):
+    with pytest.raises(ValidationError, match=r"1\.1"):
         scorecards.review(reviewer_b, a, expert_of(world["B"]), marks)
     assert not a.scores.exclude(expert_score=None).filter(item__rule="reviewer").exists()
 

@@ -48,8 +48,9 @@ NAVIGATION = [
     (
         _("达标评价"),
         [
-            (_("标准达标评价"), "evaluation_results", "evaluation.view", "evaluation_"),
+            (_("标准达标评价"), "evaluation_results", "evaluation.view", "evaluation_results"),
             (_("考评与排名"), "scorecard_list", "evaluation.view", "scorecard_"),
+            (_("大屏"), "dashboard_screen", "evaluation.view", "dashboard_screen"),
         ],
     ),
     (
@@ -85,7 +86,7 @@ NAVIGATION = [
     (None, [(_("指标"), "indicator_list", None, "indicator_")]),
 ]
 
-UNDER_CONSTRUCTION = [_("看板与大屏"), _("节能与办公用房"), _("服务保障")]
+UNDER_CONSTRUCTION = [_("节能与办公用房"), _("运行经费"), _("服务保障")]
 
 
 def _url(name: str) -> str | None:
