@@ -89,3 +89,25 @@ def api_client(user) -> Client:
     """A client that calls the API with a bearer token, as a program would."""
     _token, raw = services.create_token(None, user, "tests")
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass exists to exercise the database: a test that touches none (the
+    JT/T 808 codec, the forecast on a CSV, the simulator …) runs once, in the SQLite pass."""
+    import os
+
+    if not os.environ.get("GUANJIA_DATABASE_URL", "").startswith("postgres"):
+        return
+    once = pytest.mark.skip(reason="不访问数据库的测试只在 SQLite 一轮中运行")
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("django_db") is None and not fixtures & DB_FIXTURES:
+            item.add_marker(once)
