@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 LIGHT = {"served_agencies": 1, "bureau_users": 0, "canteens": 2, "evaluated_bureaus": 2}
 # finance only, demo logins only, two canteens and two bureaus evaluated
+LIGHT_FLAGS = [flag for key, value in LIGHT.items() for flag in ("--size", f"{key}={value}")]
 
 
 class _Rollback(Exception):
@@ -40,8 +41,8 @@ def load_and_roll_back(**kwargs) -> dict:
 
 
 def test_same_seed_same_world_and_command_json(capsys):
-    first = load_and_roll_back(scale="small", seed=11)
-    call_command("demo", "--seed", "11", "--json", "--no-progress")
+    first = load_and_roll_back(scale="small", seed=11, sizes=LIGHT)
+    call_command("demo", "--seed", "11", "--json", "--no-progress", *LIGHT_FLAGS)
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"scale", "seed", "counts", "seconds"}
     assert doc["scale"] == "small" and doc["seed"] == 11
@@ -162,6 +163,10 @@ def test_command_draws_no_bar_when_stderr_is_not_a_terminal():
         "served_agencies=1",
         "--size",
         "bureau_users=0",
+        "--size",
+        "canteens=2",
+        "--size",
+        "evaluated_bureaus=2",
         stdout=io.StringIO(),
         stderr=err,
     )

@@ -42,7 +42,8 @@ def measurable_share(scope: IndicatorScope, period: Period) -> float | None:
 
     last_day = period.end - timedelta(days=1)
     standards = applicable_standards(scope.agency, last_day, scope.restrict(Standard))
-    requirements = scope.restrict(Requirement).filter(clause__standard__in=standards)
+    ids = list(standards.values_list("pk", flat=True))  # ids first: see evaluation.services
+    requirements = scope.restrict(Requirement).filter(clause__standard_id__in=ids)
     quantitative = set(requirements.values_list("clause_id", flat=True))
     if not quantitative:
         return None
