@@ -33,6 +33,7 @@ from .models import (
     WasteRecord,
     WasteStream,
 )
+from .reference import load_reference_data
 
 DAZU_CENTRE = "大足区机关事务管理中心"
 INGREDIENTS = (
@@ -52,6 +53,7 @@ SUPPLIERS = ("大足区农产品配送中心", "重庆鲜达食品有限公司",
 @demo_part("canteens", order=60)
 def build_canteens(ctx: DemoContext) -> dict[str, int]:
     """机关食堂：大足区机关中心食堂与数十个食堂的就餐人数、预测、称重、光盘、问卷与采购"""
+    load_reference_data()  # the rules migrate installed, in case the database was flushed
     n_canteens = ctx.size("canteens", small=30, province=120)
     today = timezone.localdate()
     start = dt.date(today.year - 1, 1, 1)

@@ -77,11 +77,14 @@ def _scorecards(ctx, today: dt.date) -> int:
     scorecard services as the system: each bureau's expert reviews the next bureau (never
     its own); all but the last two are final, one waits for review, one is still in
     self-assessment."""
+    from guanjia.core import audit
     from guanjia.standards.experts import create_expert
 
-    from . import scorecards
+    from . import scorecard_data, scorecards
     from .models import ScorecardItem, ScorecardTemplate
 
+    with audit.installing():  # a flushed database lost what migrate installed
+        scorecard_data.load()
     template = ScorecardTemplate.objects.filter(key="standardization-work").first()
     bureaus = ctx.bureaus[:8]
     if template is None or len(bureaus) < 2:

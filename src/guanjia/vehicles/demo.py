@@ -44,6 +44,7 @@ from .models import (
     TripRequest,
     Vehicle,
 )
+from .reference import load_reference_data
 from .validators import VIN_ALPHABET, validate_plate, validate_vin, vin_check_digit
 
 CQ, SC = "500000", "510000"
@@ -140,6 +141,9 @@ def _spread(total: int, weights: list[float]) -> list[int]:
 @demo_part("vehicles", order=50)
 def build_vehicles(ctx: DemoContext) -> dict[str, int]:
     """公务用车：车辆登记（含终端）、编制、驾驶员、派车单、一年的加油与维修记录（含异常）"""
+    # The configuration standards and thresholds the audit and the detectors compare with:
+    # installed by migrate, but gone from a database a test (or an operator) has flushed.
+    load_reference_data()
     totals = {
         CQ: ctx.size("vehicles_cq", small=310, province=30000),
         SC: ctx.size("vehicles_sc", small=690, province=66000),
