@@ -15,24 +15,15 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from guanjia.core.indicator_registry import Period
 from guanjia.core.models import Agency
 from guanjia.demo.registry import DemoContext, demo_part
 from guanjia.standards import linking
 from guanjia.standards.models import Requirement, Standard, StandardAdoption
 
 from . import services
+from .services import last_complete_periods
 
 DATA = Path(__file__).resolve().parent / "data" / "demo_links.json"
-
-
-def last_complete_periods(today: dt.date) -> tuple[Period, Period]:
-    """The last complete month and quarter before `today`."""
-    first = today.replace(day=1)
-    month = Period.parse(f"{(first - dt.timedelta(days=1)):%Y-%m}")
-    q = (today.month - 1) // 3
-    quarter = Period.parse(f"{today.year}Q{q}" if q else f"{today.year - 1}Q4")
-    return month, quarter
 
 
 @demo_part("evaluation", order=70)

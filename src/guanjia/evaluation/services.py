@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -173,3 +173,12 @@ def recompute_stale(limit: int = 500) -> int:
     for agency_id, label in pairs:
         evaluate_and_store(agencies[agency_id], Period.parse(label))
     return len(pairs)
+
+
+def last_complete_periods(today: date) -> tuple[Period, Period]:
+    """The last complete month and quarter before `today`."""
+    first = today.replace(day=1)
+    month = Period.parse(f"{(first - timedelta(days=1)):%Y-%m}")
+    q = (today.month - 1) // 3
+    quarter = Period.parse(f"{today.year}Q{q}" if q else f"{today.year - 1}Q4")
+    return month, quarter

@@ -61,9 +61,7 @@ def _picked(request):
 
 
 def _default_periods():
-    from .demo import last_complete_periods
-
-    return last_complete_periods(timezone.localdate())
+    return services.last_complete_periods(timezone.localdate())
 
 
 def _rows(user, agency, period):
